@@ -1,0 +1,334 @@
+//! `prm eval`: ProcessBench F1 (threshold chosen on the gsm8k subset only), step ROC-AUC and
+//! calibration on PRM800K phase-1 test, best-of-N on held-out GSM8K (best-of-4) and
+//! `qwen_math_cot_100` (best-of-8); a JSON report and plots.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::{Args, Subcommand};
+use serde_json::json;
+use verifier_core::{Aggregate, Scorer};
+use verifier_data::{DataDir, sources};
+
+use crate::{
+    batch::score_all,
+    device,
+    metrics::{self, Scored, Selector},
+    model_dir, plots,
+};
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: Option<EvalCommand>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvalCommand {
+    /// F1 of first-error detection on ProcessBench-format files.
+    Processbench(ProcessBenchArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct Common {
+    /// Model directory (default: the shipped model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Step threshold (default: the one stored with the model).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Tokens per scoring batch.
+    #[arg(long, default_value_t = 4096)]
+    pub batch_tokens: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProcessBenchArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// ProcessBench JSON files: an array of {"id","problem","steps","label"}.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Folder for report.json and the plots.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Use only the first N items of every set (quick runs).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Store the chosen threshold and the metrics in the model's config.json and card.
+    #[arg(long)]
+    pub update_model: bool,
+}
+
+fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
+    let dir = common.model.clone().unwrap_or_else(model_dir::default_model_dir);
+    let device = device::select(&common.device)?;
+    Ok((model_dir::load(&dir, &device)?, dir))
+}
+
+fn check_threshold(t: Option<f64>) -> Result<()> {
+    if let Some(t) = t
+        && !(0.0..=1.0).contains(&t)
+    {
+        bail!("--threshold must be between 0 and 1");
+    }
+    Ok(())
+}
+
+/// Step scores (PRM) and ORM score of each item; an item that cannot be scored is an error.
+fn score_items(scorer: &Scorer, items: &[(&str, &[String])], batch_tokens: usize, label: &str) -> Result<Vec<(Vec<f64>, f64)>> {
+    score_all(scorer, items, batch_tokens, label)
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let probs = r.with_context(|| format!("{label} item {}", i + 1))?;
+            let steps = probs.iter().map(|p| p[0] as f64).collect();
+            let orm = probs.last().map(|p| p[1] as f64).unwrap_or(0.0);
+            Ok((steps, orm))
+        })
+        .collect()
+}
+
+struct PbSet {
+    name: String,
+    labels: Vec<i64>,
+    answer_correct: Vec<Option<bool>>,
+    scores: Vec<Vec<f64>>,
+    orm: Vec<f64>,
+}
+
+fn score_processbench(scorer: &Scorer, name: &str, items: &[sources::ProcessBenchItem], batch_tokens: usize) -> Result<PbSet> {
+    let pairs: Vec<(&str, &[String])> = items.iter().map(|i| (i.problem.as_str(), i.steps.as_slice())).collect();
+    let scored = score_items(scorer, &pairs, batch_tokens, name)?;
+    Ok(PbSet {
+        name: name.to_string(),
+        labels: items.iter().map(|i| i.label).collect(),
+        answer_correct: items.iter().map(|i| i.final_answer_correct).collect(),
+        orm: scored.iter().map(|s| s.1).collect(),
+        scores: scored.into_iter().map(|s| s.0).collect(),
+    })
+}
+
+pub fn run(args: EvalArgs) -> Result<()> {
+    match args.command {
+        Some(EvalCommand::Processbench(pb)) => run_processbench(pb),
+        None => run_report(args.report),
+    }
+}
+
+fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
+    check_threshold(args.common.threshold)?;
+    let (scorer, _) = load(&args.common)?;
+    let threshold = args.common.threshold.unwrap_or(scorer.config.threshold);
+    let mut rows = Vec::new();
+    for f in &args.files {
+        let items = sources::processbench_file(f)?;
+        if items.is_empty() {
+            bail!("{} has no items", f.display());
+        }
+        let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let set = score_processbench(&scorer, &name, &items, args.common.batch_tokens)?;
+        rows.push((name, metrics::processbench_f1(&set.scores, &set.labels, threshold)));
+    }
+    let avg = rows.iter().map(|r| r.1.f1).sum::<f64>() / rows.len() as f64;
+    if args.common.json {
+        let per: serde_json::Map<String, serde_json::Value> =
+            rows.iter().map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap_or_default())).collect();
+        println!("{}", json!({"threshold": threshold, "files": per, "average_f1": avg}));
+    } else {
+        println!("threshold {threshold:.2}");
+        println!("{:<16} {:>6} {:>10} {:>10} {:>8}", "file", "n", "acc(err)", "acc(cor)", "F1");
+        for (n, s) in &rows {
+            println!("{:<16} {:>6} {:>10.1} {:>10.1} {:>8.1}", n, s.n, 100.0 * s.acc_erroneous, 100.0 * s.acc_correct, 100.0 * s.f1);
+        }
+        println!("{:<16} {:>6} {:>10} {:>10} {:>8.1}", "average", "", "", "", 100.0 * avg);
+    }
+    Ok(())
+}
+
+fn take<T>(mut v: Vec<T>, limit: Option<usize>) -> Vec<T> {
+    if let Some(n) = limit {
+        v.truncate(n);
+    }
+    v
+}
+
+fn best_of_n(scorer: &Scorer, name: &str, sets: &[sources::BestOfN], batch_tokens: usize) -> Result<serde_json::Value> {
+    let mut pairs: Vec<(&str, &[String])> = Vec::new();
+    for s in sets {
+        for c in &s.candidates {
+            pairs.push((s.problem.as_str(), c.steps.as_slice()));
+        }
+    }
+    let scored = score_items(scorer, &pairs, batch_tokens, name)?;
+    let mut it = scored.into_iter();
+    let mut selectors = vec![
+        Selector::Prm(Aggregate::Product),
+        Selector::Prm(Aggregate::Min),
+        Selector::Prm(Aggregate::Last),
+        Selector::Orm,
+        Selector::MajorityVote,
+        Selector::PrmWeightedVote,
+        Selector::OrmWeightedVote,
+        Selector::Random,
+        Selector::Oracle,
+    ];
+    if sets.iter().any(|s| s.candidates.iter().any(|c| c.reference_score.is_some())) {
+        selectors.insert(7, Selector::Reference);
+    }
+    let mut totals = vec![0.0; selectors.len()];
+    for s in sets {
+        let cands: Vec<Scored> = s
+            .candidates
+            .iter()
+            .map(|c| {
+                let (steps, orm) = it.next().unwrap_or_default();
+                Scored { answer: &c.answer, correct: c.correct, steps, orm, reference: c.reference_score }
+            })
+            .collect();
+        for (k, sel) in selectors.iter().enumerate() {
+            totals[k] += metrics::select(*sel, &cands);
+        }
+    }
+    let n = sets.len().max(1) as f64;
+    let rows: Vec<serde_json::Value> = selectors
+        .iter()
+        .zip(&totals)
+        .map(|(s, t)| json!({"method": s.name(), "accuracy": t / n}))
+        .collect();
+    Ok(json!({"problems": sets.len(), "n": sets.first().map_or(0, |s| s.candidates.len()), "rows": rows}))
+}
+
+fn run_report(args: ReportArgs) -> Result<()> {
+    check_threshold(args.common.threshold)?;
+    let data = DataDir::open(&args.data)?;
+    let (scorer, dir) = load(&args.common)?;
+    let bt = args.common.batch_tokens;
+    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+
+    // ProcessBench: threshold chosen on gsm8k only.
+    let mut sets = Vec::new();
+    for sub in sources::PROCESSBENCH_SUBSETS {
+        let items = take(sources::processbench(&data, sub)?, args.limit);
+        sets.push(score_processbench(&scorer, sub, &items, bt)?);
+    }
+    let (chosen, _) = metrics::best_threshold(&sets[0].scores, &sets[0].labels);
+    let threshold = args.common.threshold.unwrap_or(if args.update_model { chosen } else { scorer.config.threshold });
+    let mut pb = serde_json::Map::new();
+    let mut f1s = Vec::new();
+    let mut curves = Vec::new();
+    let (mut rawr_n, mut rawr_prm, mut rawr_orm) = (0usize, 0usize, 0usize);
+    for s in &sets {
+        let r = metrics::processbench_f1(&s.scores, &s.labels, threshold);
+        f1s.push(r.f1);
+        curves.push((s.name.clone(), metrics::threshold_grid().into_iter().map(|t| (t, metrics::processbench_f1(&s.scores, &s.labels, t).f1)).collect::<Vec<_>>()));
+        pb.insert(s.name.clone(), serde_json::to_value(&r)?);
+        // right answer, wrong reasoning
+        for i in 0..s.labels.len() {
+            if s.labels[i] >= 0 && s.answer_correct[i] == Some(true) {
+                rawr_n += 1;
+                rawr_prm += usize::from(verifier_core::verdict::first_below(&s.scores[i], threshold).is_some());
+                rawr_orm += usize::from(s.orm[i] < 0.5);
+            }
+        }
+    }
+    let avg_f1 = f1s.iter().sum::<f64>() / f1s.len() as f64;
+
+    // PRM800K phase-1 test: every rated step once (the last step of each row).
+    let test = take(sources::prm800k(&data, "test")?, args.limit.map(|n| n * 4));
+    let rated: Vec<&verifier_data::LabeledSolution> = test.iter().filter(|s| s.labels.len() == s.steps.len()).collect();
+    let pairs: Vec<(&str, &[String])> = rated.iter().map(|s| (s.problem.as_str(), s.steps.as_slice())).collect();
+    let scored = score_items(&scorer, &pairs, bt, "prm800k test")?;
+    let step_p: Vec<f64> = scored.iter().map(|s| *s.0.last().unwrap_or(&0.5)).collect();
+    let step_y: Vec<bool> = rated.iter().map(|s| *s.labels.last().unwrap_or(&true)).collect();
+    let auc = metrics::roc_auc(&step_p, &step_y);
+    let calib = metrics::calibration(&step_p, &step_y);
+
+    // Best-of-N
+    let (_, held) = sources::gsm8k_model_solutions(&data, &sources::evaluation_problems(&data)?)?;
+    let bo4 = best_of_n(&scorer, "gsm8k best-of-4", &take(held, args.limit), bt)?;
+    let bo8 = best_of_n(&scorer, "qwen best-of-8", &take(sources::qwen_best_of_8(&data)?, args.limit), bt)?;
+
+    let report = json!({
+        "model": dir.display().to_string(),
+        "limit": args.limit,
+        "threshold": threshold,
+        "threshold_chosen_on_gsm8k": chosen,
+        "processbench": pb,
+        "processbench_average_f1": avg_f1,
+        "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm},
+        "prm800k_test": {"rated_steps": step_p.len(), "step_auc": auc, "ece": calib.ece, "reliability": calib.bins},
+        "best_of_4_gsm8k_heldout": bo4,
+        "best_of_8_qwen_math": bo8,
+    });
+    model_dir::write_atomic(&args.out.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    plots::best_of_n(&args.out.join("best_of_n.svg"), &bo4, &bo8)?;
+    plots::f1_vs_threshold(&args.out.join("f1_vs_threshold.svg"), &curves, threshold)?;
+    plots::reliability(&args.out.join("reliability.svg"), &calib)?;
+
+    if args.update_model {
+        update_model(&dir, threshold, &report)?;
+    }
+    if args.common.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report);
+        eprintln!("wrote {}/report.json and plots", args.out.display());
+    }
+    Ok(())
+}
+
+fn update_model(dir: &Path, threshold: f64, report: &serde_json::Value) -> Result<()> {
+    let mut cfg = model_dir::read_config(dir)?;
+    cfg.threshold = threshold;
+    cfg.metrics = report.clone();
+    model_dir::write_atomic(&dir.join(model_dir::CONFIG), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
+    model_dir::write_atomic(&dir.join(model_dir::CARD), crate::card::model_card(&cfg).as_bytes())?;
+    Ok(())
+}
+
+fn print_report(r: &serde_json::Value) {
+    println!("threshold {:.2} (F1-best on ProcessBench gsm8k: {:.2})", r["threshold"].as_f64().unwrap_or(0.0), r["threshold_chosen_on_gsm8k"].as_f64().unwrap_or(0.0));
+    println!("{:<16} {:>6} {:>10} {:>10} {:>8}", "ProcessBench", "n", "acc(err)", "acc(cor)", "F1");
+    if let Some(pb) = r["processbench"].as_object() {
+        for (k, v) in pb {
+            println!(
+                "{:<16} {:>6} {:>10.1} {:>10.1} {:>8.1}",
+                k,
+                v["n"],
+                100.0 * v["acc_erroneous"].as_f64().unwrap_or(0.0),
+                100.0 * v["acc_correct"].as_f64().unwrap_or(0.0),
+                100.0 * v["f1"].as_f64().unwrap_or(0.0)
+            );
+        }
+    }
+    println!("{:<16} {:>6} {:>10} {:>10} {:>8.1}", "average", "", "", "", 100.0 * r["processbench_average_f1"].as_f64().unwrap_or(0.0));
+    let t = &r["prm800k_test"];
+    println!("PRM800K test: {} rated steps, step AUC {:.3}, ECE {:.3}", t["rated_steps"], t["step_auc"].as_f64().unwrap_or(f64::NAN), t["ece"].as_f64().unwrap_or(f64::NAN));
+    let w = &r["right_answer_wrong_reasoning"];
+    println!("right answer, wrong step: {} items; PRM flags {}, ORM rejects {}", w["items"], w["prm_flags"], w["orm_rejects"]);
+    for key in ["best_of_4_gsm8k_heldout", "best_of_8_qwen_math"] {
+        println!("{key} ({} problems):", r[key]["problems"]);
+        if let Some(rows) = r[key]["rows"].as_array() {
+            for row in rows {
+                println!("  {:<22} {:>6.1}", row["method"].as_str().unwrap_or(""), 100.0 * row["accuracy"].as_f64().unwrap_or(0.0));
+            }
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! `prm`: score solutions step by step, evaluate and train the verifier.
+
+mod batch;
+mod card;
+mod device;
+mod eval;
+mod metrics;
+mod model_dir;
+mod plots;
+mod pretrained;
+mod score;
+mod train;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "prm", version, about = "Step-by-step verifier for math solutions (PRM + ORM)")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Score a solution: {"problem", "steps": [...]} or {"problem", "solution"} from FILE or stdin.
+    Score(score::ScoreArgs),
+    /// Evaluate: with no subcommand the full report (ProcessBench, PRM800K step AUC, best-of-N).
+    Eval(eval::EvalArgs),
+    /// Fine-tune the verifier from the pretrained MiniLM checkpoint.
+    Train(train::TrainArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    let result = match cli.command {
+        Command::Score(a) => score::run(a),
+        Command::Eval(a) => eval::run(a),
+        Command::Train(a) => train::run(a, command_line),
+    };
+    if let Err(e) = result {
+        let msg: Vec<String> = e.chain().map(|c| c.to_string()).collect();
+        eprintln!("error: {}", msg.join(": ").replace('\n', " "));
+        std::process::exit(1);
+    }
+}

@@ -1,0 +1,228 @@
+//! Evaluation metrics: step ROC-AUC, ProcessBench F1, calibration, best-of-N selection.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+use verifier_core::{Aggregate, verdict::first_below};
+
+/// Area under the ROC curve (ties get half credit). `None` when one class is absent.
+pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    let pos = labels.iter().filter(|&&l| l).count() as f64;
+    let neg = labels.len() as f64 - pos;
+    if pos == 0.0 || neg == 0.0 {
+        return None;
+    }
+    // rank-sum with average ranks for ties
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let avg_rank = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            if labels[k] {
+                rank_sum += avg_rank;
+            }
+        }
+        i = j + 1;
+    }
+    Some((rank_sum - pos * (pos + 1.0) / 2.0) / (pos * neg))
+}
+
+/// ProcessBench result of one subset at one threshold.
+#[derive(Clone, Debug, Serialize)]
+pub struct PbScore {
+    pub n: usize,
+    pub acc_erroneous: f64,
+    pub acc_correct: f64,
+    pub f1: f64,
+}
+
+/// ProcessBench F1: predicted first step below threshold vs the label (-1 = all correct).
+pub fn processbench_f1(step_scores: &[Vec<f64>], labels: &[i64], threshold: f64) -> PbScore {
+    let (mut err_n, mut err_ok, mut cor_n, mut cor_ok) = (0usize, 0usize, 0usize, 0usize);
+    for (s, &l) in step_scores.iter().zip(labels) {
+        let pred = first_below(s, threshold).map_or(-1, |i| i as i64);
+        if l < 0 {
+            cor_n += 1;
+            cor_ok += usize::from(pred == -1);
+        } else {
+            err_n += 1;
+            err_ok += usize::from(pred == l);
+        }
+    }
+    let acc_e = if err_n > 0 { err_ok as f64 / err_n as f64 } else { 0.0 };
+    let acc_c = if cor_n > 0 { cor_ok as f64 / cor_n as f64 } else { 0.0 };
+    let f1 = if acc_e + acc_c > 0.0 { 2.0 * acc_e * acc_c / (acc_e + acc_c) } else { 0.0 };
+    PbScore { n: labels.len(), acc_erroneous: acc_e, acc_correct: acc_c, f1 }
+}
+
+/// Thresholds tried when choosing one: 0.01 ..= 0.99.
+pub fn threshold_grid() -> Vec<f64> {
+    (1..100).map(|i| i as f64 / 100.0).collect()
+}
+
+/// The threshold with the best F1 (first of equals).
+pub fn best_threshold(step_scores: &[Vec<f64>], labels: &[i64]) -> (f64, f64) {
+    threshold_grid()
+        .into_iter()
+        .map(|t| (t, processbench_f1(step_scores, labels, t).f1))
+        .fold((0.5, -1.0), |best, cur| if cur.1 > best.1 { cur } else { best })
+}
+
+/// Reliability diagram bins and expected calibration error.
+#[derive(Clone, Debug, Serialize)]
+pub struct Calibration {
+    pub ece: f64,
+    /// (mean predicted, observed frequency, count) per bin of width 0.1.
+    pub bins: Vec<(f64, f64, usize)>,
+}
+
+pub fn calibration(probs: &[f64], labels: &[bool]) -> Calibration {
+    let nb = 10;
+    let mut sum_p = vec![0.0; nb];
+    let mut sum_y = vec![0.0; nb];
+    let mut cnt = vec![0usize; nb];
+    for (&p, &y) in probs.iter().zip(labels) {
+        let b = ((p * nb as f64) as usize).min(nb - 1);
+        sum_p[b] += p;
+        sum_y[b] += f64::from(u8::from(y));
+        cnt[b] += 1;
+    }
+    let n = probs.len().max(1) as f64;
+    let mut ece = 0.0;
+    let mut bins = Vec::new();
+    for b in 0..nb {
+        if cnt[b] == 0 {
+            continue;
+        }
+        let c = cnt[b] as f64;
+        let (mp, fy) = (sum_p[b] / c, sum_y[b] / c);
+        ece += c / n * (mp - fy).abs();
+        bins.push((mp, fy, cnt[b]));
+    }
+    Calibration { ece, bins }
+}
+
+/// Ways of choosing one of N candidate solutions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Selector {
+    Prm(Aggregate),
+    Orm,
+    MajorityVote,
+    /// Votes weighted by the PRM (product) score.
+    PrmWeightedVote,
+    /// Votes weighted by the ORM score.
+    OrmWeightedVote,
+    /// A reference reward model's score, where the data has one.
+    Reference,
+    Random,
+    Oracle,
+}
+
+impl Selector {
+    pub fn name(self) -> String {
+        match self {
+            Selector::Prm(a) => format!("PRM ({a})"),
+            Selector::Orm => "ORM".into(),
+            Selector::MajorityVote => "majority vote".into(),
+            Selector::PrmWeightedVote => "PRM-weighted vote".into(),
+            Selector::OrmWeightedVote => "ORM-weighted vote".into(),
+            Selector::Reference => "reference 7B RM".into(),
+            Selector::Random => "random (expected)".into(),
+            Selector::Oracle => "oracle".into(),
+        }
+    }
+}
+
+/// One scored candidate.
+pub struct Scored<'a> {
+    pub answer: &'a str,
+    pub correct: bool,
+    pub steps: Vec<f64>,
+    pub orm: f64,
+    pub reference: Option<f64>,
+}
+
+/// Accuracy contribution (0..1) of `selector` on one problem's candidates.
+pub fn select(selector: Selector, cands: &[Scored<'_>]) -> f64 {
+    if cands.is_empty() {
+        return 0.0;
+    }
+    let argmax = |f: &dyn Fn(&Scored) -> f64| {
+        let mut best = 0;
+        for i in 1..cands.len() {
+            if f(&cands[i]) > f(&cands[best]) {
+                best = i;
+            }
+        }
+        f64::from(u8::from(cands[best].correct))
+    };
+    let vote = |w: &dyn Fn(&Scored) -> f64| {
+        let mut tally: HashMap<&str, f64> = HashMap::new();
+        for c in cands {
+            if !c.answer.is_empty() {
+                *tally.entry(c.answer).or_default() += w(c);
+            }
+        }
+        let Some((ans, _)) = tally.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(a.0))) else {
+            return 0.0;
+        };
+        let c = cands.iter().find(|c| c.answer == ans).map(|c| c.correct).unwrap_or(false);
+        f64::from(u8::from(c))
+    };
+    match selector {
+        Selector::Prm(a) => argmax(&|c| a.apply(&c.steps)),
+        Selector::Orm => argmax(&|c| c.orm),
+        Selector::MajorityVote => vote(&|_| 1.0),
+        Selector::PrmWeightedVote => vote(&|c| Aggregate::Product.apply(&c.steps)),
+        Selector::OrmWeightedVote => vote(&|c| c.orm),
+        Selector::Reference => argmax(&|c| c.reference.unwrap_or(f64::NEG_INFINITY)),
+        Selector::Random => cands.iter().filter(|c| c.correct).count() as f64 / cands.len() as f64,
+        Selector::Oracle => f64::from(u8::from(cands.iter().any(|c| c.correct))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn auc_basics() {
+        assert_eq!(roc_auc(&[0.1, 0.2, 0.8, 0.9], &[false, false, true, true]), Some(1.0));
+        assert_eq!(roc_auc(&[0.9, 0.8, 0.2, 0.1], &[false, false, true, true]), Some(0.0));
+        assert_eq!(roc_auc(&[0.5, 0.5], &[false, true]), Some(0.5));
+        assert_eq!(roc_auc(&[0.5], &[true]), None);
+    }
+
+    #[test]
+    fn processbench_scoring() {
+        let scores = vec![vec![0.9, 0.2, 0.1], vec![0.9, 0.9], vec![0.1, 0.9]];
+        let labels = vec![1, -1, 1];
+        let r = processbench_f1(&scores, &labels, 0.5);
+        assert_eq!(r.acc_erroneous, 0.5);
+        assert_eq!(r.acc_correct, 1.0);
+        assert!((r.f1 - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn calibration_perfect_and_off() {
+        let c = calibration(&[0.95, 0.95, 0.05, 0.05], &[true, true, false, false]);
+        assert!((c.ece - 0.05).abs() < 1e-9);
+    }
+
+    #[test]
+    fn selectors() {
+        let mk = |a, c, s: f64, o| Scored { answer: a, correct: c, steps: vec![s], orm: o, reference: None };
+        let cands = vec![mk("1", false, 0.2, 0.9), mk("2", true, 0.9, 0.1), mk("1", false, 0.3, 0.5)];
+        assert_eq!(select(Selector::Prm(Aggregate::Product), &cands), 1.0);
+        assert_eq!(select(Selector::Orm, &cands), 0.0);
+        assert_eq!(select(Selector::MajorityVote, &cands), 0.0);
+        assert_eq!(select(Selector::Oracle, &cands), 1.0);
+        assert!((select(Selector::Random, &cands) - 1.0 / 3.0).abs() < 1e-12);
+    }
+}

@@ -1,0 +1,75 @@
+//! Model directories on disk: `config.json`, `tokenizer.json`, `model.bpk`, `MODEL_CARD.md`.
+//! Every write goes to a temporary name first and is renamed into place, so a kill never leaves
+//! a half-written file.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+use burn::prelude::Device;
+use verifier_core::{ModelConfig, ModelFiles, Scorer};
+
+pub const CONFIG: &str = "config.json";
+pub const TOKENIZER: &str = "tokenizer.json";
+pub const WEIGHTS: &str = "model.bpk";
+pub const CARD: &str = "MODEL_CARD.md";
+
+/// The shipped model: `models/verifier` in the repository (or `$PRM_MODEL`).
+pub fn default_model_dir() -> PathBuf {
+    if let Some(p) = std::env::var_os("PRM_MODEL") {
+        return PathBuf::from(p);
+    }
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/verifier")
+}
+
+fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
+    let p = dir.join(name);
+    std::fs::read(&p).with_context(|| format!("cannot read model file {}", p.display()))
+}
+
+/// Load a model directory onto `device`.
+pub fn load(dir: &Path, device: &Device) -> Result<Scorer> {
+    if !dir.is_dir() {
+        bail!("model directory {} not found", dir.display());
+    }
+    let config = read(dir, CONFIG)?;
+    let tokenizer = read(dir, TOKENIZER)?;
+    let weights = read(dir, WEIGHTS)?;
+    Scorer::load(ModelFiles { config: &config, tokenizer: &tokenizer, weights }, device)
+        .with_context(|| format!("cannot load model {}", dir.display()))
+}
+
+pub fn read_config(dir: &Path) -> Result<ModelConfig> {
+    Ok(ModelConfig::from_json(&read(dir, CONFIG)?)?)
+}
+
+/// Write `bytes` to `path` atomically (temporary file in the same folder, then rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let name = path.file_name().context("path has no file name")?.to_string_lossy();
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))?;
+    Ok(())
+}
+
+/// Write a whole model directory: files go to a sibling temporary directory that replaces `dir`
+/// only once complete.
+pub fn write_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(parent)?;
+    let name = dir.file_name().context("model dir has no name")?.to_string_lossy();
+    let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
+    let old = parent.join(format!(".{name}.old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp)?;
+    for (file, bytes) in files {
+        std::fs::write(tmp.join(file), bytes).with_context(|| format!("cannot write {file}"))?;
+    }
+    if dir.exists() {
+        std::fs::rename(dir, &old)?;
+    }
+    std::fs::rename(&tmp, dir).with_context(|| format!("cannot move model into {}", dir.display()))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}

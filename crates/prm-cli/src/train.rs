@@ -1,0 +1,415 @@
+//! `prm train`: fine-tune the verifier natively with burn (CPU by default), with progress bars,
+//! atomic checkpoints, `--resume` after a kill, and a model directory at the end.
+
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+    time::Instant,
+};
+
+use anyhow::{Context, Result, bail};
+use burn::{
+    module::Module,
+    optim::{AdamWConfig, GradientsParams, ModuleOptimizer},
+    prelude::*,
+    tensor::{Bytes, activation::log_sigmoid},
+};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
+use serde::{Deserialize, Serialize};
+use verifier_core::{
+    Limits, ModelConfig, StepEncoder, Verifier, VerifierConfig,
+    scorer::{WindowInput, gather_rows, load_weights, save_weights, windows},
+};
+use verifier_data::{DataDir, LabeledSolution, mutate::mutate_solution, problem_key, sources};
+
+use crate::{device, model_dir, pretrained};
+
+#[derive(Args, Debug, Clone, Serialize, Deserialize)]
+pub struct TrainArgs {
+    /// Data folder.
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Folder of the pretrained all-MiniLM-L6-v2 (model.safetensors + tokenizer.json).
+    #[arg(long, default_value = ".cache/minilm")]
+    pub minilm: PathBuf,
+    /// Where the finished model directory is written.
+    #[arg(long, default_value = "models/verifier")]
+    pub out: PathBuf,
+    /// Checkpoint folder (weights, optimizer, progress).
+    #[arg(long, default_value = "target/train")]
+    pub work: PathBuf,
+    /// Optimizer steps in all.
+    #[arg(long, default_value_t = 2000)]
+    pub steps: usize,
+    /// Token budget of one batch (sequences x padded length).
+    #[arg(long, default_value_t = 3072)]
+    pub batch_tokens: usize,
+    /// Peak learning rate (linear warm-up over 5% of the steps, then linear decay to 10%).
+    #[arg(long, default_value_t = 5e-5)]
+    pub lr: f64,
+    /// Weight of the ORM loss next to the PRM loss.
+    #[arg(long, default_value_t = 0.5)]
+    pub orm_weight: f64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    /// Checkpoint every this many steps.
+    #[arg(long, default_value_t = 50)]
+    pub checkpoint_every: usize,
+    /// Continue from the checkpoint in --work.
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop (checkpoint and write the model) after this many minutes.
+    #[arg(long)]
+    pub max_minutes: Option<f64>,
+    /// Also train the word embeddings (frozen by default: cheaper on CPU).
+    #[arg(long)]
+    pub train_embeddings: bool,
+    /// Longest window trained on, in tokens (the model reads up to 512).
+    #[arg(long, default_value_t = 384)]
+    pub max_train_tokens: usize,
+    /// Start from random weights instead of the pretrained checkpoint (ablation).
+    #[arg(long)]
+    pub from_scratch: bool,
+    /// Mixture weights: prm800k, gsm8k references, gsm8k mutated, math references, math mutated,
+    /// gsm8k model solutions (ORM only).
+    #[arg(long, value_delimiter = ',', default_value = "0.45,0.08,0.17,0.04,0.11,0.15")]
+    pub mix: Vec<f64>,
+    /// cpu, or gpu (needs the `wgpu` feature).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct Progress {
+    step: usize,
+    args: TrainArgs,
+    loss_ema: f64,
+    seconds: f64,
+}
+
+/// The pools examples are drawn from.
+struct Pools {
+    prm800k: Vec<LabeledSolution>,
+    gsm8k_ref: Vec<LabeledSolution>,
+    math_ref: Vec<LabeledSolution>,
+    gsm8k_model: Vec<LabeledSolution>,
+}
+
+impl Pools {
+    fn load(data: &DataDir) -> Result<Self> {
+        let exclude = sources::evaluation_problems(data)?;
+        let keep = |v: Vec<LabeledSolution>, ex: &HashSet<String>| -> Vec<LabeledSolution> {
+            v.into_iter().filter(|s| !ex.contains(&problem_key(&s.problem))).collect()
+        };
+        let prm800k = keep(sources::prm800k(data, "train")?, &exclude);
+        let gsm8k_ref = keep(sources::gsm8k_references(data)?, &exclude);
+        let math_ref = keep(sources::math_references(data, &exclude)?, &exclude);
+        let (gsm8k_model, _) = sources::gsm8k_model_solutions(data, &exclude)?;
+        let gsm8k_model = keep(gsm8k_model, &exclude);
+        Ok(Pools { prm800k, gsm8k_ref, math_ref, gsm8k_model })
+    }
+
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        [&self.prm800k, &self.gsm8k_ref, &self.math_ref, &self.gsm8k_model]
+            .into_iter()
+            .flatten()
+            .flat_map(|s| std::iter::once(s.problem.as_str()).chain(s.steps.iter().map(String::as_str)))
+    }
+
+    fn sample<R: Rng>(&self, mix: &[f64], rng: &mut R) -> Option<LabeledSolution> {
+        let total: f64 = mix.iter().sum();
+        let mut x = rng.random_range(0.0..total);
+        let mut which = mix.len() - 1;
+        for (i, w) in mix.iter().enumerate() {
+            if x < *w {
+                which = i;
+                break;
+            }
+            x -= w;
+        }
+        match which {
+            0 => self.prm800k.choose(rng).cloned(),
+            1 => self.gsm8k_ref.choose(rng).cloned(),
+            2 => self.gsm8k_ref.choose(rng).and_then(|s| mutate_solution(s, rng)),
+            3 => self.math_ref.choose(rng).cloned(),
+            4 => self.math_ref.choose(rng).and_then(|s| mutate_solution(s, rng)),
+            _ => self.gsm8k_model.choose(rng).cloned(),
+        }
+    }
+}
+
+/// One training window with its targets.
+struct Item {
+    window: WindowInput,
+    /// Per marker: Some(label) if the step is supervised.
+    prm: Vec<Option<bool>>,
+    /// Per marker: Some(label) at the marker where the answer is judged.
+    orm: Vec<Option<bool>>,
+}
+
+fn make_item(enc_: &StepEncoder, sol: &LabeledSolution, max_tokens: usize) -> Option<Item> {
+    // Only the steps up to the last supervised one matter (or all, for an outcome label).
+    let n = if sol.answer_correct.is_some() && sol.labels.len() <= sol.steps.len() && sol.labels.iter().all(|&l| l) {
+        sol.steps.len()
+    } else {
+        sol.labels.len()
+    };
+    if n == 0 {
+        return None;
+    }
+    let enc = enc_.encode(&sol.problem, &sol.steps[..n]).ok()?;
+    let wins = windows(&enc, max_tokens);
+    let window = wins.into_iter().last()?;
+    let orm_at_end = n == sol.steps.len();
+    let prm = window.scored.clone().map(|k| sol.labels.get(k).copied()).collect();
+    let orm = window
+        .scored
+        .clone()
+        .map(|k| if orm_at_end && k + 1 == n { sol.answer_correct } else { None })
+        .collect();
+    Some(Item { window, prm, orm })
+}
+
+fn bce(logits: Tensor<1>, targets: Tensor<1>, weights: Tensor<1>) -> Tensor<1> {
+    let per = (targets.clone() * log_sigmoid(logits.clone())
+        + (targets.neg() + 1.0) * log_sigmoid(logits.neg()))
+    .neg();
+    let denom = weights.clone().sum().clamp_min(1.0);
+    (per * weights).sum() / denom
+}
+
+fn floats(v: Vec<f32>, device: &Device) -> Tensor<1> {
+    let n = v.len();
+    Tensor::from_data(TensorData::new(v, [n]), device)
+}
+
+fn batch_loss(model: &Verifier, items: &[Item], pad: u32, orm_weight: f64, device: &Device) -> (Tensor<1>, usize, usize) {
+    let refs: Vec<&WindowInput> = items.iter().map(|i| &i.window).collect();
+    let (ids, blocks) = verifier_core::scorer::pack(&refs, pad, device);
+    let t = ids.dims()[1];
+    let hidden = model.forward(ids, blocks);
+    let mut flat = Vec::new();
+    let (mut yp, mut wp, mut yo, mut wo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for (b, it) in items.iter().enumerate() {
+        for (j, &m) in it.window.markers.iter().enumerate() {
+            flat.push(b * t + m);
+            let (p, o) = (it.prm[j], it.orm[j]);
+            yp.push(f32::from(u8::from(p.unwrap_or(false))));
+            wp.push(f32::from(u8::from(p.is_some())));
+            yo.push(f32::from(u8::from(o.unwrap_or(false))));
+            wo.push(f32::from(u8::from(o.is_some())));
+        }
+    }
+    let n = flat.len();
+    let (np, no) = (wp.iter().filter(|&&w| w > 0.0).count(), wo.iter().filter(|&&w| w > 0.0).count());
+    let rows = gather_rows(hidden, &flat);
+    let prm = model.prm_logits(rows.clone()).reshape([n]);
+    let orm = model.orm_logits(rows).reshape([n]);
+    let loss = bce(prm, floats(yp, device), floats(wp, device))
+        + bce(orm, floats(yo, device), floats(wo, device)) * orm_weight;
+    (loss, np, no)
+}
+
+fn lr_at(args: &TrainArgs, step: usize) -> f64 {
+    let warm = (args.steps / 20).max(1);
+    if step < warm {
+        args.lr * (step + 1) as f64 / warm as f64
+    } else {
+        let frac = (step - warm) as f64 / (args.steps - warm).max(1) as f64;
+        args.lr * (1.0 - 0.9 * frac)
+    }
+}
+
+pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
+    if args.mix.len() != 6 {
+        bail!("--mix takes 6 weights");
+    }
+    let device = device::select(&args.device)?.autodiff();
+    let data = DataDir::open(&args.data)?;
+    eprintln!("loading data from {}", data.root.display());
+    let pools = Pools::load(&data)?;
+    eprintln!(
+        "pools: prm800k {} | gsm8k refs {} | math refs {} | gsm8k model solutions {}",
+        pools.prm800k.len(),
+        pools.gsm8k_ref.len(),
+        pools.math_ref.len(),
+        pools.gsm8k_model.len()
+    );
+    std::fs::create_dir_all(&args.work)?;
+    let state_path = args.work.join("progress.json");
+    let tok_path = args.work.join(model_dir::TOKENIZER);
+    let ckpt_path = args.work.join("checkpoint.bpk");
+    let optim_path = args.work.join("optimizer.bpk");
+
+    let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) = if args.resume && state_path.is_file() {
+        let p: Progress = serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
+        let steps = args.steps;
+        let max_minutes = args.max_minutes;
+        args = p.args;
+        args.steps = steps.max(args.steps);
+        args.max_minutes = max_minutes;
+        args.resume = true;
+        let tokenizer_json = std::fs::read_to_string(&tok_path)?;
+        let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
+        let cfg = VerifierConfig::new().with_vocab_size(enc.vocab_size());
+        let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
+        let optim = AdamWConfig::new().with_weight_decay(0.01).init();
+        let optim = optim
+            .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
+            .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
+        eprintln!("resuming at step {} of {}", p.step, args.steps);
+        (p.step, p.loss_ema, p.seconds, tokenizer_json, model, optim)
+    } else {
+        let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
+            .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
+        let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut texts: Vec<&str> = pools.texts().collect();
+        // The evaluation texts are tokenized too, so they read with the same pieces.
+        let eval_texts = evaluation_texts(&data)?;
+        texts.extend(eval_texts.iter().map(String::as_str));
+        texts.sort_unstable();
+        texts.dedup();
+        eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
+        let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
+        eprintln!("vocabulary: {} of {} pieces kept", keep.len(), full.get_vocab_size(false));
+        let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
+        let model = if args.from_scratch {
+            VerifierConfig::new().init(&device)
+        } else {
+            pretrained::load_minilm(&args.minilm, &device)?
+        };
+        let model = pretrained::prune_embeddings(model, &keep);
+        model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
+        (0, f64::NAN, 0.0, tokenizer_json, model, AdamWConfig::new().with_weight_decay(0.01).init())
+    };
+    let encoder = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
+    let arch = VerifierConfig::new().with_vocab_size(encoder.vocab_size());
+    device.seed(args.seed + start_step as u64);
+    let mut rng = StdRng::seed_from_u64(args.seed.wrapping_mul(1_000_003) + start_step as u64);
+
+    let bar = ProgressBar::new(args.steps as u64).with_position(start_step as u64);
+    bar.set_style(
+        ProgressStyle::with_template("train {bar:30} {pos}/{len} {msg} {elapsed}<{eta}")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    let t0 = Instant::now();
+    let mut step = start_step;
+    let save = |model: &Verifier, optim: &ModuleOptimizer, step: usize, loss_ema: f64, args: &TrainArgs| -> Result<()> {
+        model_dir::write_atomic(&ckpt_path, &save_weights(model, false)?)?;
+        let ob = optim.into_bytes().map_err(|e| anyhow::anyhow!("optimizer state: {e:?}"))?;
+        model_dir::write_atomic(&optim_path, &ob)?;
+        let p = Progress { step, args: args.clone(), loss_ema, seconds: seconds_before + t0.elapsed().as_secs_f64() };
+        model_dir::write_atomic(&state_path, serde_json::to_string_pretty(&p)?.as_bytes())?;
+        Ok(())
+    };
+    let frozen_embeddings = !args.train_embeddings;
+    while step < args.steps {
+        if let Some(m) = args.max_minutes
+            && t0.elapsed().as_secs_f64() > m * 60.0
+        {
+            eprintln!("time limit reached at step {step}");
+            break;
+        }
+        // Draw a pool of examples, sort by length, take a length-homogeneous batch.
+        let mut items: Vec<Item> = Vec::new();
+        let mut longest = 0usize;
+        let mut tries = 0;
+        while tries < 200 {
+            tries += 1;
+            let Some(sol) = pools.sample(&args.mix, &mut rng) else { continue };
+            let Some(item) = make_item(&encoder, &sol, args.max_train_tokens) else { continue };
+            let len = item.window.ids.len().max(longest);
+            if (items.len() + 1) * len > args.batch_tokens && !items.is_empty() {
+                break;
+            }
+            longest = len;
+            items.push(item);
+        }
+        if frozen_embeddings {
+            model.embeddings.word_embeddings = model.embeddings.word_embeddings.clone().no_grad();
+        }
+        let (loss, np, no) = batch_loss(&model, &items, encoder.pad, args.orm_weight, &device);
+        let loss_value: f32 = loss.clone().into_scalar();
+        if !loss_value.is_finite() {
+            bail!("loss became {loss_value} at step {step}; lower --lr");
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(lr_at(&args, step), model, grads);
+        step += 1;
+        loss_ema = if loss_ema.is_nan() { loss_value as f64 } else { 0.98 * loss_ema + 0.02 * loss_value as f64 };
+        bar.set_position(step as u64);
+        let msg = format!("loss {loss_ema:.4} ({} seqs x {longest}, {np} steps, {no} answers)", items.len());
+        if bar.is_hidden() && (step % 10 == 0 || step == args.steps) {
+            eprintln!("step {step}/{} {msg} lr {:.2e} {:.0}s", args.steps, lr_at(&args, step - 1), t0.elapsed().as_secs_f64());
+        }
+        bar.set_message(msg);
+        if step % args.checkpoint_every == 0 {
+            save(&model, &optim, step, loss_ema, &args)?;
+        }
+    }
+    save(&model, &optim, step, loss_ema, &args)?;
+    bar.finish();
+    let seconds = seconds_before + t0.elapsed().as_secs_f64();
+    let model = model.valid();
+    let config = ModelConfig {
+        architecture: arch,
+        limits: encoder.limits.clone(),
+        threshold: 0.5,
+        aggregate: Default::default(),
+        metrics: serde_json::json!({}),
+        training: serde_json::json!({
+            "command": command_line,
+            "steps": step,
+            "loss_ema": loss_ema,
+            "cpu_seconds": seconds,
+            "args": args,
+        }),
+    };
+    write_model(&args.out, &model, &config, &tokenizer_json)?;
+    eprintln!("wrote {} (threshold 0.5 until `prm eval --update-model` chooses one)", args.out.display());
+    Ok(())
+}
+
+/// Write a model directory (weights in f16) with its model card.
+pub fn write_model(out: &Path, model: &Verifier, config: &ModelConfig, tokenizer_json: &str) -> Result<()> {
+    let weights = save_weights(model, true)?;
+    let cfg = serde_json::to_string_pretty(config)?;
+    let card = crate::card::model_card(config);
+    model_dir::write_dir(
+        out,
+        &[
+            (model_dir::WEIGHTS, &weights),
+            (model_dir::TOKENIZER, tokenizer_json.as_bytes()),
+            (model_dir::CONFIG, cfg.as_bytes()),
+            (model_dir::CARD, card.as_bytes()),
+        ],
+    )
+}
+
+/// Problems and steps of the evaluation sets (tokenized only to choose the vocabulary).
+fn evaluation_texts(data: &DataDir) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for sub in sources::PROCESSBENCH_SUBSETS {
+        for it in sources::processbench(data, sub)? {
+            out.push(it.problem);
+            out.extend(it.steps);
+        }
+    }
+    for s in sources::prm800k(data, "test")? {
+        out.push(s.problem);
+        out.extend(s.steps);
+    }
+    for b in sources::qwen_best_of_8(data)? {
+        out.push(b.problem);
+        out.extend(b.candidates.into_iter().flat_map(|c| c.steps));
+    }
+    let (_, held) = sources::gsm8k_model_solutions(data, &Default::default())?;
+    for b in held {
+        out.push(b.problem);
+        out.extend(b.candidates.into_iter().flat_map(|c| c.steps));
+    }
+    Ok(out)
+}
+

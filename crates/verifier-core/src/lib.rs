@@ -1,0 +1,18 @@
+//! Verifier core: the one place where steps are split, text becomes model input, the model is
+//! defined, and scores become a verdict. No file or network I/O; compiles for native and wasm32.
+
+pub mod encode;
+pub mod error;
+pub mod input;
+pub mod model;
+pub mod scorer;
+pub mod steps;
+pub mod verdict;
+
+pub use encode::{Encoded, Limits, StepEncoder};
+pub use error::{Result, VerifierError};
+pub use input::ScoreRequest;
+pub use model::{Verifier, VerifierConfig};
+pub use scorer::{ModelConfig, ModelFiles, Scorer, Stream};
+pub use steps::split_steps;
+pub use verdict::{Aggregate, StepVerdict, Verdict};

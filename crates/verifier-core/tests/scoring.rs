@@ -1,0 +1,150 @@
+//! The model's contract: one score per step, step-causal (later steps never change earlier
+//! scores), streaming with the cache equals whole-solution scoring, windows included; and bad
+//! weights are clear errors.
+
+use burn::prelude::*;
+use verifier_core::{
+    Limits, ModelConfig, ModelFiles, Scorer, StepEncoder, VerifierConfig, VerifierError,
+    scorer::save_weights,
+};
+
+fn tokenizer_json() -> Vec<u8> {
+    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/verifier/tokenizer.json");
+    std::fs::read(p).expect("shipped tokenizer")
+}
+
+fn small_scorer(limits: Limits) -> Scorer {
+    let device = Device::flex();
+    let encoder = StepEncoder::from_bytes(&tokenizer_json(), limits.clone()).unwrap();
+    let arch = VerifierConfig::new()
+        .with_vocab_size(encoder.vocab_size())
+        .with_hidden_size(32)
+        .with_num_layers(2)
+        .with_num_heads(4)
+        .with_intermediate_size(64)
+        .with_max_positions(limits.max_positions);
+    device.seed(7);
+    let model = arch.init(&device);
+    let config = ModelConfig {
+        architecture: arch,
+        limits,
+        threshold: 0.5,
+        aggregate: Default::default(),
+        metrics: serde_json::Value::Null,
+        training: serde_json::Value::Null,
+    };
+    Scorer { model, encoder, config, device }
+}
+
+fn whole(scorer: &Scorer, problem: &str, steps: &[String]) -> Vec<f32> {
+    let enc = scorer.encoder.encode(problem, steps).unwrap();
+    scorer.probabilities(&enc).into_data().try_to_vec::<f32>().unwrap()
+}
+
+fn streamed(scorer: &Scorer, problem: &str, steps: &[String]) -> Vec<f32> {
+    let mut s = scorer.start(problem).unwrap();
+    let mut out = Vec::new();
+    for st in steps {
+        out.extend(scorer.push(&mut s, st).unwrap().into_data().try_to_vec::<f32>().unwrap());
+    }
+    out
+}
+
+fn steps(n: usize) -> Vec<String> {
+    (0..n).map(|i| format!("Step {i}: we add {i} and {} to get {} apples in the basket.", i + 3, 2 * i + 3)).collect()
+}
+
+fn assert_close(a: &[f32], b: &[f32]) {
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(b) {
+        assert!((x - y).abs() < 1e-4, "{a:?}\nvs\n{b:?}");
+    }
+}
+
+#[test]
+fn one_score_per_step_and_probabilities() {
+    let s = small_scorer(Limits::default());
+    let p = whole(&s, "How many apples?", &steps(5));
+    assert_eq!(p.len(), 10);
+    assert!(p.iter().all(|x| (0.0..=1.0).contains(x)));
+}
+
+#[test]
+fn later_steps_never_change_earlier_scores() {
+    let s = small_scorer(Limits::default());
+    let all = whole(&s, "How many apples?", &steps(6));
+    let prefix = whole(&s, "How many apples?", &steps(3));
+    for k in 0..3 {
+        assert!((all[2 * k] - prefix[2 * k]).abs() < 1e-4);
+    }
+}
+
+#[test]
+fn streaming_equals_whole_solution() {
+    let s = small_scorer(Limits::default());
+    let st = steps(6);
+    assert_close(&streamed(&s, "How many apples?", &st), &whole(&s, "How many apples?", &st));
+}
+
+#[test]
+fn long_solutions_are_scored_in_windows_identically() {
+    let limits = Limits { max_positions: 96, max_problem_tokens: 16, max_step_tokens: 24, ..Limits::default() };
+    let s = small_scorer(limits);
+    let st = steps(14); // far more than 96 positions
+    let w = whole(&s, "How many apples are in the basket?", &st);
+    assert_eq!(w.len(), 28);
+    assert_close(&streamed(&s, "How many apples are in the basket?", &st), &w);
+}
+
+#[test]
+fn too_many_steps_is_an_error() {
+    let s = small_scorer(Limits::default());
+    let many: Vec<String> = (0..10_000).map(|i| format!("x = {i}")).collect();
+    let err = s.encoder.encode("p", &many).unwrap_err();
+    assert!(matches!(err, VerifierError::BadInput(_)), "{err}");
+}
+
+#[test]
+fn huge_step_is_truncated_with_a_warning() {
+    let s = small_scorer(Limits::default());
+    let huge = "1 + 1 = 2 ".repeat(100_000);
+    let enc = s.encoder.encode("p", &[huge]).unwrap();
+    assert_eq!(enc.steps[0].len(), Limits::default().max_step_tokens + 1);
+    assert!(enc.warnings.iter().any(|w| w.contains("step 1")));
+}
+
+#[test]
+fn weights_round_trip_and_bad_weights_are_errors() {
+    let s = small_scorer(Limits::default());
+    let cfg = serde_json::to_vec(&s.config).unwrap();
+    let tok = tokenizer_json();
+    let device = Device::flex();
+    for half in [false, true] {
+        let bytes = save_weights(&s.model, half).unwrap();
+        let loaded = Scorer::load(ModelFiles { config: &cfg, tokenizer: &tok, weights: bytes.clone() }, &device).unwrap();
+        let a = whole(&s, "p", &steps(2));
+        let b = whole(&loaded, "p", &steps(2));
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() < if half { 2e-2 } else { 1e-6 });
+        }
+        // truncated
+        let cut = bytes[..bytes.len() / 2].to_vec();
+        let e = Scorer::load(ModelFiles { config: &cfg, tokenizer: &tok, weights: cut }, &device);
+        assert!(matches!(e, Err(VerifierError::Weights(_))), "truncated weights must be an error");
+        // garbage and empty
+        for bad in [vec![7u8; 1000], Vec::new()] {
+            let e = Scorer::load(ModelFiles { config: &cfg, tokenizer: &tok, weights: bad }, &device);
+            assert!(matches!(e, Err(VerifierError::Weights(_))));
+        }
+    }
+    // wrong architecture: one more layer than the weights have
+    let mut other = s.config.clone();
+    other.architecture.num_layers = 3;
+    let cfg3 = serde_json::to_vec(&other).unwrap();
+    let e = Scorer::load(ModelFiles { config: &cfg3, tokenizer: &tok, weights: save_weights(&s.model, true).unwrap() }, &device);
+    let msg = e.err().expect("mismatch must fail").to_string();
+    assert!(msg.contains("weights"), "{msg}");
+    // malformed config
+    let e = Scorer::load(ModelFiles { config: b"{", tokenizer: &tok, weights: vec![1] }, &device);
+    assert!(matches!(e, Err(VerifierError::Config(_))));
+}

@@ -1,0 +1,99 @@
+//! Datasets for training and evaluating the verifier: PRM800K step labels, GSM8K and MATH
+//! references (with mutation-made wrong steps), GSM8K model solutions, ProcessBench and best-of-N
+//! sets; answer grading; and the list of evaluation problems never trained on.
+
+pub mod grade;
+pub mod mutate;
+pub mod sources;
+
+use std::path::{Path, PathBuf};
+
+use serde::de::DeserializeOwned;
+
+/// Errors reading data files; one line each.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    #[error("data folder {0} not found (pass --data DIR; see the README for ../shared/data)")]
+    MissingDir(PathBuf),
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}:{line}: {message}")]
+    Parse { path: PathBuf, line: usize, message: String },
+}
+
+pub type Result<T> = std::result::Result<T, DataError>;
+
+/// A solution with step labels: `labels[i]` says whether the reasoning is still correct after
+/// step `i`; only steps `0..labels.len()` are supervised (up to and including the first error).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LabeledSolution {
+    pub problem: String,
+    pub steps: Vec<String>,
+    pub labels: Vec<bool>,
+    /// Whether the final answer is right, when known (ORM label).
+    pub answer_correct: Option<bool>,
+    pub source: &'static str,
+}
+
+impl LabeledSolution {
+    /// Index of the first wrong step among the supervised ones.
+    pub fn first_error(&self) -> Option<usize> {
+        self.labels.iter().position(|&l| !l)
+    }
+}
+
+/// The data folder (`../shared/data` by default).
+#[derive(Clone, Debug)]
+pub struct DataDir {
+    pub root: PathBuf,
+}
+
+impl DataDir {
+    pub fn open(root: impl Into<PathBuf>) -> Result<Self> {
+        let root = root.into();
+        if !root.is_dir() {
+            return Err(DataError::MissingDir(root));
+        }
+        Ok(DataDir { root })
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.root.join(rel)
+    }
+}
+
+/// Read a whole file (clear error naming the path).
+pub fn read_file(path: &Path) -> Result<String> {
+    std::fs::read_to_string(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+}
+
+/// Read a JSON-lines file into `T`s.
+pub fn read_jsonl<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
+    let text = read_file(path)?;
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l).map_err(|e| DataError::Parse {
+                path: path.to_path_buf(),
+                line: i + 1,
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Read a JSON file holding one value.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = read_file(path)?;
+    serde_json::from_str(&text).map_err(|e| DataError::Parse {
+        path: path.to_path_buf(),
+        line: e.line(),
+        message: e.to_string(),
+    })
+}
+
+/// Key used to recognise the same problem across datasets.
+pub fn problem_key(problem: &str) -> String {
+    problem.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
