@@ -1,0 +1,196 @@
+//! End-to-end tests of the `prm` binary with the shipped model: the verdict JSON, the table, and
+//! every kind of bad input giving a one-line error and a non-zero exit, never a panic.
+
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+    process::{Command, Output, Stdio},
+};
+
+fn prm() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_prm"))
+}
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn sample(name: &str) -> PathBuf {
+    root().join("samples").join(name)
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = prm().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    // The program may exit before reading everything (e.g. a bad option): a broken pipe is fine.
+    let _ = child.stdin.take().unwrap().write_all(input);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+/// A failed run: non-zero exit, one `error:` line, no panic.
+fn assert_clean_error(o: &Output, mention: &str) {
+    let err = stderr(o);
+    assert!(!o.status.success(), "should fail: {err}");
+    assert!(!err.contains("panicked"), "panic: {err}");
+    let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(lines.len(), 1, "one error line expected: {err}");
+    assert!(lines[0].to_lowercase().contains(&mention.to_lowercase()), "{err:?} should mention {mention:?}");
+}
+
+fn verdict(args: &[&str]) -> serde_json::Value {
+    let o = prm().args(args).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("one JSON object")
+}
+
+#[test]
+fn score_json_has_the_shared_verdict_shape() {
+    let v = verdict(&["score", "--json", sample("wrong_step.json").to_str().unwrap()]);
+    let steps = v["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 3);
+    for s in steps {
+        let p = s["score"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        assert!(s["text"].is_string());
+    }
+    for k in ["prm_score", "orm_score", "threshold"] {
+        assert!(v[k].as_f64().is_some(), "{k}");
+    }
+    assert_eq!(v["aggregate"], "product");
+    assert!(v["first_bad_step"].is_null() || v["first_bad_step"].as_u64().is_some());
+    // product aggregate is the product of the step scores
+    let prod: f64 = steps.iter().map(|s| s["score"].as_f64().unwrap()).product();
+    assert!((prod - v["prm_score"].as_f64().unwrap()).abs() < 1e-9);
+}
+
+#[test]
+fn threshold_and_aggregate_options_drive_the_verdict() {
+    let f = sample("wrong_step.json");
+    let f = f.to_str().unwrap();
+    let all_bad = verdict(&["score", "--json", "--threshold", "1", f]);
+    assert_eq!(all_bad["first_bad_step"], 0);
+    let none_bad = verdict(&["score", "--json", "--threshold", "0", f]);
+    assert!(none_bad["first_bad_step"].is_null());
+    let last = verdict(&["score", "--json", "--aggregate", "last", f]);
+    assert_eq!(last["aggregate"], "last");
+    assert_eq!(last["prm_score"], last["steps"][2]["score"]);
+}
+
+#[test]
+fn solution_text_is_split_by_the_shared_splitter_and_stdin_works() {
+    let text = std::fs::read(sample("solution_text.json")).unwrap();
+    let o = run_stdin(&["score", "--json"], &text);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["steps"].as_array().unwrap().len(), 3);
+    assert_eq!(v["steps"][1]["text"], "He gives away 10, so he has 36 - 10 = 26 pencils.");
+}
+
+#[test]
+fn table_output_is_readable() {
+    let o = prm().args(["score", sample("wrong_step.json").to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("PRM score (product)"));
+    assert!(out.contains("ORM score"));
+    assert!(out.contains("17 * 4 = 58"));
+}
+
+#[test]
+fn bad_inputs_are_one_line_errors() {
+    let cases: Vec<(Vec<u8>, &str)> = vec![
+        (b"".to_vec(), "empty"),
+        (b"{\"problem\": ".to_vec(), "malformed JSON"),
+        (b"{\"problem\": \"p\", \"steps\": [\"\xff\xfe\"]}".to_vec(), "UTF-8"),
+        (b"{\"problem\": \"\", \"steps\": [\"a\"]}".to_vec(), "problem is empty"),
+        (b"{\"problem\": \"p\", \"steps\": []}".to_vec(), "no steps"),
+        (b"[1, 2]".to_vec(), "malformed JSON"),
+    ];
+    for (input, mention) in cases {
+        assert_clean_error(&run_stdin(&["score"], &input), mention);
+    }
+    let many: Vec<String> = (0..10_000).map(|i| format!("x = {i}")).collect();
+    let req = serde_json::json!({"problem": "p", "steps": many});
+    assert_clean_error(&run_stdin(&["score"], req.to_string().as_bytes()), "too many steps");
+    assert_clean_error(&run_stdin(&["score", "--threshold", "2"], b"{}"), "threshold");
+    assert_clean_error(&prm().args(["score", "/nonexistent/x.json"]).output().unwrap(), "cannot read");
+}
+
+#[test]
+fn a_million_character_step_is_truncated_with_a_warning() {
+    let req = serde_json::json!({"problem": "What is 2 + 2?", "steps": ["2 + 2 = 4 ".repeat(100_000), "The answer is 4."]});
+    let o = run_stdin(&["score", "--json"], req.to_string().as_bytes());
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning: step 1 was cut"));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["steps"].as_array().unwrap().len(), 2);
+}
+
+fn copy_model(to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for f in ["config.json", "tokenizer.json", "model.bpk"] {
+        std::fs::copy(root().join("models/verifier").join(f), to.join(f)).unwrap();
+    }
+}
+
+#[test]
+fn broken_model_files_are_one_line_errors() {
+    let tmp = std::env::temp_dir().join(format!("prm-cli-test-{}", std::process::id()));
+    let f = sample("correct.json");
+    let f = f.to_str().unwrap();
+    let run = |dir: &Path| prm().args(["score", "--model", dir.to_str().unwrap(), f]).output().unwrap();
+
+    assert_clean_error(&run(&tmp.join("missing")), "not found");
+
+    let truncated = tmp.join("truncated");
+    copy_model(&truncated);
+    let w = std::fs::read(truncated.join("model.bpk")).unwrap();
+    std::fs::write(truncated.join("model.bpk"), &w[..w.len() / 3]).unwrap();
+    assert_clean_error(&run(&truncated), "weights");
+
+    let garbage = tmp.join("garbage");
+    copy_model(&garbage);
+    std::fs::write(garbage.join("model.bpk"), b"not a model at all").unwrap();
+    assert_clean_error(&run(&garbage), "weights");
+
+    let arch = tmp.join("arch");
+    copy_model(&arch);
+    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(arch.join("config.json")).unwrap()).unwrap();
+    cfg["architecture"]["num_layers"] = 7.into();
+    std::fs::write(arch.join("config.json"), cfg.to_string()).unwrap();
+    assert_clean_error(&run(&arch), "weights");
+
+    let badcfg = tmp.join("badcfg");
+    copy_model(&badcfg);
+    std::fs::write(badcfg.join("config.json"), b"{\"architecture\": 3").unwrap();
+    assert_clean_error(&run(&badcfg), "config");
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn processbench_eval_reports_f1_per_file() {
+    let f = sample("processbench_mini.json");
+    let o = prm().args(["eval", "processbench", "--json", f.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["files"]["processbench_mini"];
+    assert_eq!(r["n"], 3);
+    let (e, c, f1) = (r["acc_erroneous"].as_f64().unwrap(), r["acc_correct"].as_f64().unwrap(), r["f1"].as_f64().unwrap());
+    let want = if e + c > 0.0 { 2.0 * e * c / (e + c) } else { 0.0 };
+    assert!((f1 - want).abs() < 1e-12);
+    // threshold 0: nothing is ever flagged -> every correct item right, every erroneous one wrong
+    let o = prm().args(["eval", "processbench", "--json", "--threshold", "0", f.to_str().unwrap()]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"]["processbench_mini"]["acc_correct"], 1.0);
+    assert_eq!(v["files"]["processbench_mini"]["acc_erroneous"], 0.0);
+    assert_clean_error(&prm().args(["eval", "processbench", "/nonexistent.json"]).output().unwrap(), "cannot read");
+}
+
+#[test]
+fn eval_without_data_is_a_clear_error() {
+    let o = prm().args(["eval", "--data", "/nonexistent/data"]).output().unwrap();
+    assert_clean_error(&o, "data folder");
+}

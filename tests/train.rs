@@ -1,0 +1,60 @@
+//! Training from the pretrained checkpoint: a short run writes atomic checkpoints, `--resume`
+//! continues from them after the process is gone, and the model directory it writes loads and
+//! scores. Needs the data folder and `.cache/minilm` (made by scripts/setup.sh).
+
+use std::{path::Path, process::Command};
+
+fn root() -> &'static Path {
+    Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+}
+
+fn train(work: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
+    let data = std::env::var("PRM_DATA").unwrap_or_else(|_| root().join("../shared/data").display().to_string());
+    Command::new(env!("CARGO_BIN_EXE_prm"))
+        .args(["train", "--data", &data, "--minilm"])
+        .arg(root().join(".cache/minilm"))
+        .arg("--work")
+        .arg(work)
+        .arg("--out")
+        .arg(work.join("model"))
+        .args(["--steps", steps, "--checkpoint-every", "1", "--batch-tokens", "256", "--max-train-tokens", "128"])
+        .args(extra)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn train_checkpoints_resumes_and_writes_a_loadable_model() {
+    let work = std::env::temp_dir().join(format!("prm-train-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let o = train(&work, "2", &[]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let progress: serde_json::Value = serde_json::from_slice(&std::fs::read(work.join("progress.json")).unwrap()).unwrap();
+    assert_eq!(progress["step"], 2);
+    let first = std::fs::read(work.join("checkpoint.bpk")).unwrap();
+
+    let o = train(&work, "3", &["--resume"]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "{err}");
+    assert!(err.contains("resuming at step 2 of 3"), "{err}");
+    let progress: serde_json::Value = serde_json::from_slice(&std::fs::read(work.join("progress.json")).unwrap()).unwrap();
+    assert_eq!(progress["step"], 3);
+    assert_ne!(first, std::fs::read(work.join("checkpoint.bpk")).unwrap(), "the resumed step changed the weights");
+    // no temporary files left behind
+    for e in std::fs::read_dir(&work).unwrap() {
+        let name = e.unwrap().file_name().to_string_lossy().to_string();
+        assert!(!name.contains(".tmp-"), "left {name}");
+    }
+    let model = work.join("model");
+    for f in ["config.json", "tokenizer.json", "model.bpk", "MODEL_CARD.md"] {
+        assert!(model.join(f).is_file(), "{f}");
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_prm"))
+        .args(["score", "--json", "--model"])
+        .arg(&model)
+        .arg(root().join("samples/correct.json"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&work);
+}
