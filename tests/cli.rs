@@ -194,3 +194,22 @@ fn eval_without_data_is_a_clear_error() {
     let o = prm().args(["eval", "--data", "/nonexistent/data"]).output().unwrap();
     assert_clean_error(&o, "data folder");
 }
+
+#[test]
+fn parity_fixture_matches_the_native_build() {
+    // The browser tests compare WebGPU and CPU scores with these native ones; they must be current.
+    let cases: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(root().join("tests/fixtures/parity.json")).unwrap()).unwrap();
+    assert!(cases.len() >= 3);
+    for c in cases {
+        let req = serde_json::json!({"problem": c["problem"], "steps": c["steps"]});
+        let o = run_stdin(&["score", "--json"], req.to_string().as_bytes());
+        assert!(o.status.success());
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let stored = &c["native"];
+        assert_eq!(v["first_bad_step"], stored["first_bad_step"], "run scripts/parity-fixture.sh after changing the model");
+        for (a, b) in v["steps"].as_array().unwrap().iter().zip(stored["steps"].as_array().unwrap()) {
+            let (a, b) = (a["score"].as_f64().unwrap(), b["score"].as_f64().unwrap());
+            assert!((a - b).abs() < 1e-5, "{a} vs stored {b}: run scripts/parity-fixture.sh after changing the model");
+        }
+    }
+}

@@ -8,6 +8,7 @@ mod metrics;
 mod model_dir;
 mod plots;
 mod pretrained;
+mod samples;
 mod score;
 mod train;
 
@@ -26,6 +27,8 @@ enum Command {
     Score(score::ScoreArgs),
     /// Evaluate: with no subcommand the full report (ProcessBench, PRM800K step AUC, best-of-N).
     Eval(eval::EvalArgs),
+    /// Write the demo pages' samples (web/samples.json) from the data folder.
+    Samples(samples::SamplesArgs),
     /// Fine-tune the verifier from the pretrained MiniLM checkpoint.
     Train(train::TrainArgs),
 }
@@ -36,6 +39,7 @@ fn main() {
     let result = match cli.command {
         Command::Score(a) => score::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Samples(a) => samples::run(a),
         Command::Train(a) => train::run(a, command_line),
     };
     if let Err(e) = result {

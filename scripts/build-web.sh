@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Build the browser package into pkg/ (wasm + JS bindings + TypeScript types), copy KaTeX next
+# to the pages, and write the demo samples from the data folder.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+[ -d node_modules/katex ] && [ -d node_modules/binaryen ] || npm install --no-audit --no-fund --loglevel=error
+rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+command -v wasm-bindgen >/dev/null && wasm-bindgen --version | grep -q 0.2.130 || cargo install wasm-bindgen-cli --version 0.2.130
+
+cargo build --release --target wasm32-unknown-unknown -p verifier-wasm --target-dir target-wasm
+wasm-bindgen --target web --out-dir pkg --out-name verifier_wasm \
+  target-wasm/wasm32-unknown-unknown/release/verifier_wasm.wasm
+node_modules/.bin/wasm-opt -O2 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue pkg/verifier_wasm_bg.wasm -o pkg/verifier_wasm_bg.wasm.opt
+mv pkg/verifier_wasm_bg.wasm.opt pkg/verifier_wasm_bg.wasm
+
+rm -rf web/vendor/katex && mkdir -p web/vendor && cp -r node_modules/katex/dist web/vendor/katex
+
+cargo build --release -p prm-cli
+if [ -d ../shared/data ]; then
+  target/release/prm samples --data ../shared/data --out web/samples.json
+else
+  echo "no ../shared/data: the demo uses web/samples-builtin.json" >&2
+fi
+ls -l pkg/verifier_wasm_bg.wasm

@@ -1,0 +1,42 @@
+#!/usr/bin/env python3
+"""Serve the repository on localhost (the demo, the pages, the model files, pkg/)."""
+import http.server
+import os
+import sys
+
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+
+
+class Handler(http.server.SimpleHTTPRequestHandler):
+    extensions_map = {
+        **http.server.SimpleHTTPRequestHandler.extensions_map,
+        ".wasm": "application/wasm",
+        ".js": "text/javascript",
+        ".mjs": "text/javascript",
+        ".json": "application/json",
+        ".bpk": "application/octet-stream",
+        ".svg": "image/svg+xml",
+    }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, directory=ROOT, **kwargs)
+
+    def end_headers(self):
+        self.send_header("Cache-Control", "no-cache")
+        super().end_headers()
+
+    def log_message(self, fmt, *args):
+        if os.environ.get("SERVE_QUIET"):
+            return
+        super().log_message(fmt, *args)
+
+
+def main():
+    port = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    print(f"serving the step verifier on http://localhost:{port}/", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

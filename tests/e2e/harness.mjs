@@ -1,0 +1,61 @@
+// Shared set-up of the browser tests: a local server for the repository, headless Chromium
+// through playwright-core, and the native `prm` binary for reference verdicts.
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const ARTIFACTS = join(ROOT, 'test-artifacts');
+mkdirSync(ARTIFACTS, { recursive: true });
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export async function startServer() {
+  const port = await freePort();
+  const proc = spawn('python3', [join(ROOT, 'scripts/serve.py'), String(port)], { env: { ...process.env, SERVE_QUIET: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  await new Promise((resolve, reject) => {
+    proc.stdout.on('data', (d) => { if (String(d).includes('serving')) resolve(); });
+    proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  return { url: `http://127.0.0.1:${port}/`, stop: () => proc.kill() };
+}
+
+export async function launch({ webgpu = true } = {}) {
+  const args = [
+    '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--no-first-run', '--disable-quic',
+  ];
+  if (webgpu) args.push('--enable-unsafe-webgpu');
+  else args.push('--disable-gpu', '--disable-webgpu');
+  const userDataDir = mkdtempSync(join(tmpdir(), 'verifier-chromium-'));
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args,
+    viewport: { width: 1280, height: 900 },
+  });
+}
+
+/** The native verdict (`prm score --json`) for a request object. */
+export function nativeVerdict(request, extraArgs = []) {
+  const r = spawnSync(join(ROOT, 'target/release/prm'), ['score', '--json', ...extraArgs], { input: JSON.stringify(request), cwd: ROOT });
+  if (r.status !== 0) throw new Error(`prm score failed: ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
+}

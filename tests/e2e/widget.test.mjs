@@ -1,0 +1,41 @@
+// The embeddable <step-verifier> on its example page fires `verdict` with the native verdict.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startServer, launch, nativeVerdict, screenshot } from './harness.mjs';
+
+let server, browser;
+before(async () => { server = await startServer(); browser = await launch(); });
+after(async () => { await browser?.close(); server?.stop(); });
+
+test('widget example fires verdict events equal to prm score', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url + 'web/widget-example.html');
+  await page.waitForFunction(() => window.verdicts && window.verdicts.ex1 && window.verdicts.ex2, null, { timeout: 240_000 });
+  for (const id of ['ex1', 'ex2']) {
+    const { problem, solution, verdict } = await page.evaluate((id) => {
+      const e = document.getElementById(id);
+      return { problem: e.getAttribute('problem'), solution: e.getAttribute('solution') ?? e.textContent, verdict: window.verdicts[id] };
+    }, id);
+    const native = nativeVerdict({ problem, solution });
+    assert.equal(verdict.steps.length, native.steps.length);
+    assert.equal(verdict.first_bad_step, native.first_bad_step);
+    assert.equal(verdict.aggregate, native.aggregate);
+    verdict.steps.forEach((s, i) => {
+      assert.equal(s.text, native.steps[i].text);
+      assert.ok(Math.abs(s.score - native.steps[i].score) < 1e-3);
+    });
+    assert.ok(Math.abs(verdict.orm_score - native.orm_score) < 1e-3);
+    // the element renders its steps in its shadow root
+    const rendered = await page.evaluate((id) => document.getElementById(id).shadowRoot.querySelectorAll('li.step').length, id);
+    assert.equal(rendered, native.steps.length);
+  }
+  // changing an attribute re-verifies and fires again
+  await page.evaluate(() => { window.verdicts = {}; document.getElementById('ex2').setAttribute('threshold', '1'); });
+  await page.waitForFunction(() => window.verdicts.ex2, null, { timeout: 120_000 });
+  assert.equal(await page.evaluate(() => window.verdicts.ex2.first_bad_step), 0);
+  assert.deepEqual(errors, []);
+  await screenshot(page, 'widget-example');
+  await page.close();
+});

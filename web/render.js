@@ -1,0 +1,73 @@
+// Rendering shared by the pages and the widget. Untrusted text only ever goes through
+// textContent; math is typeset by KaTeX with trust off.
+import renderMathInElement from './vendor/katex/contrib/auto-render.mjs';
+
+const KATEX_OPTIONS = {
+  delimiters: [
+    { left: '$$', right: '$$', display: true },
+    { left: '\\[', right: '\\]', display: true },
+    { left: '\\(', right: '\\)', display: false },
+    { left: '$', right: '$', display: false },
+  ],
+  throwOnError: false,
+  trust: false,
+  strict: 'ignore',
+  maxExpand: 200,
+  maxSize: 20,
+};
+
+export const katexCss = new URL('./vendor/katex/katex.min.css', import.meta.url).href;
+
+// "$25 per session" is money, not math: a `$` before a number that is not closed right after it.
+const CURRENCY = /\$\d[\d,]*(\.\d+)?(?![\d$])/;
+
+/** Put `text` into `el` as text, then typeset the math in it. */
+export function setMath(el, text) {
+  el.textContent = text;
+  const options = CURRENCY.test(text)
+    ? { ...KATEX_OPTIONS, delimiters: KATEX_OPTIONS.delimiters.filter((d) => d.left !== '$') }
+    : KATEX_OPTIONS;
+  try {
+    renderMathInElement(el, options);
+  } catch {
+    el.textContent = text; // leave the plain text if typesetting fails
+  }
+}
+
+/** Colour for a probability: red (0) through amber to green (1). */
+export function scoreColor(p) {
+  const hue = Math.round(120 * Math.max(0, Math.min(1, p)));
+  return `hsl(${hue} 70% 88%)`;
+}
+
+export function el(tag, attrs = {}, text) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, v);
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+/**
+ * Render a list of scored steps into `list` (an <ol>): `steps` is [{text, score?}], `firstBad` the
+ * index of the first step below the threshold (or null).
+ */
+export function renderSteps(list, steps, firstBad, threshold) {
+  list.replaceChildren();
+  steps.forEach((s, i) => {
+    const li = el('li', { class: 'step', 'data-index': String(i) });
+    const badge = el('span', { class: 'score' }, s.score === undefined ? '…' : s.score.toFixed(3));
+    const body = el('div', { class: 'text' });
+    setMath(body, s.text);
+    li.append(badge, body);
+    if (s.score !== undefined) {
+      li.style.background = scoreColor(s.score);
+    } else {
+      li.classList.add('pending');
+    }
+    if (firstBad === i) {
+      li.classList.add('first-bad');
+      li.setAttribute('aria-label', `first step below ${threshold.toFixed(2)}`);
+    }
+    list.append(li);
+  });
+}
