@@ -1,6 +1,20 @@
 #!/usr/bin/env bash
-# Every test of the project (the README's second command).
+# Every test of the project (the README's second command): native unit and CLI tests, the wasm
+# tests in headless Chromium (WebGPU and CPU against the native scores), and the Playwright
+# end-to-end tests of the pages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
-cargo test --release --workspace
+bash scripts/build-web.sh
+
+echo "== native tests"
+cargo test --release --workspace --exclude verifier-wasm
+
+echo "== wasm tests in headless Chromium"
+export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
+cargo test --release --target wasm32-unknown-unknown --target-dir target-wasm -p verifier-wasm
+
+echo "== browser end-to-end tests"
+node --test --test-concurrency=1 tests/e2e/

@@ -18,13 +18,21 @@ const KATEX_OPTIONS = {
 
 export const katexCss = new URL('./vendor/katex/katex.min.css', import.meta.url).href;
 
-// "$25 per session" is money, not math: a `$` before a number that is not closed right after it.
-const CURRENCY = /\$\d[\d,]*(\.\d+)?(?![\d$])/;
+// "It costs $25 per hour and $3 per mile" is money, not math. Single-`$` math is turned off when
+// the dollars do not pair up, or when a would-be formula between two of them reads like prose.
+function dollarsAreMoney(text) {
+  const parts = text.split(/(?<!\\)\$/);
+  if (parts.length % 2 === 0) return true; // odd number of unescaped `$`
+  for (let i = 1; i < parts.length; i += 2) {
+    if (!parts[i].includes('\\') && /[A-Za-z]{3,}\s+[A-Za-z]{3,}/.test(parts[i])) return true;
+  }
+  return false;
+}
 
 /** Put `text` into `el` as text, then typeset the math in it. */
 export function setMath(el, text) {
   el.textContent = text;
-  const options = CURRENCY.test(text)
+  const options = dollarsAreMoney(text)
     ? { ...KATEX_OPTIONS, delimiters: KATEX_OPTIONS.delimiters.filter((d) => d.left !== '$') }
     : KATEX_OPTIONS;
   try {

@@ -8,6 +8,8 @@ const FILES = ['config.json', 'tokenizer.json', 'model.bpk'];
 const ready = init({ module_or_path: new URL('../pkg/verifier_wasm_bg.wasm', import.meta.url) });
 
 let verifier = null;
+let loadedBytes = null; // kept to restart on the CPU if the GPU is lost
+let fallbackNote = null;
 const sessions = new Map();
 let nextSession = 1;
 
@@ -88,6 +90,8 @@ async function load(msg, progress) {
   }
   if (verifier) verifier.free();
   verifier = v;
+  loadedBytes = v.backend === 'webgpu' ? bytes : null;
+  fallbackNote = null;
   sessions.clear();
   return {
     backend: v.backend,
@@ -102,6 +106,17 @@ async function load(msg, progress) {
   };
 }
 
+// A WebGPU failure after loading (device lost, out of memory): restart on the CPU.
+async function fallBackToCpu(err) {
+  if (!verifier || verifier.backend !== 'webgpu' || !loadedBytes) throw err;
+  const cpu = await Verifier.fromBytes(loadedBytes['config.json'], loadedBytes['tokenizer.json'], loadedBytes['model.bpk'], 'cpu');
+  verifier.free();
+  verifier = cpu;
+  loadedBytes = null;
+  sessions.clear();
+  fallbackNote = `WebGPU failed (${err.message}); now on the CPU`;
+}
+
 function need() {
   if (!verifier) throw new Error('the model is not loaded yet');
   return verifier;
@@ -113,15 +128,27 @@ function session(id) {
   return s;
 }
 
+// Input errors are the user's to fix; anything else on WebGPU is treated as a device failure.
+function isGpuFailure(e) {
+  return verifier?.backend === 'webgpu' && !/^(bad input|tokenizer|model config|weights|threshold|steps must|unknown aggregate|the previous push)/.test(e.message);
+}
+
 const handlers = {
   load,
   async score(msg) {
-    const v = need();
+    const run = (v) => msg.steps
+      ? v.score(msg.problem, msg.steps, msg.threshold ?? undefined, msg.aggregate ?? undefined)
+      : v.scoreSolution(msg.problem, msg.solution, msg.threshold ?? undefined, msg.aggregate ?? undefined);
     const t0 = performance.now();
-    const verdict = msg.steps
-      ? await v.score(msg.problem, msg.steps, msg.threshold ?? undefined, msg.aggregate ?? undefined)
-      : await v.scoreSolution(msg.problem, msg.solution, msg.threshold ?? undefined, msg.aggregate ?? undefined);
-    return { verdict, ms: performance.now() - t0 };
+    let verdict;
+    try {
+      verdict = await run(need());
+    } catch (e) {
+      if (!isGpuFailure(e)) throw e;
+      await fallBackToCpu(e);
+      verdict = await run(need());
+    }
+    return { verdict, ms: performance.now() - t0, backend: verifier.backend, note: fallbackNote };
   },
   async start(msg) {
     const s = need().start(msg.problem);
@@ -130,7 +157,13 @@ const handlers = {
     return { session: id };
   },
   async push(msg) {
-    return await session(msg.session).push(msg.step);
+    try {
+      return await session(msg.session).push(msg.step);
+    } catch (e) {
+      if (!isGpuFailure(e)) throw e;
+      await fallBackToCpu(e);
+      throw new Error(`${fallbackNote}: start the stream again`);
+    }
   },
   async verdict(msg) {
     return session(msg.session).verdict(msg.threshold ?? undefined, msg.aggregate ?? undefined);

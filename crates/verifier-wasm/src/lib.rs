@@ -16,6 +16,26 @@ mod backend;
 
 pub use backend::{BackendChoice, webgpu_available};
 
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** One scored step. */
+export interface StepVerdict { text: string; score: number }
+/** The verdict: the same object as `prm score --json`. */
+export interface Verdict {
+  steps: StepVerdict[];
+  prm_score: number;
+  aggregate: "product" | "min" | "last";
+  orm_score: number;
+  threshold: number;
+  /** 0-based index of the first step below the threshold, or null. */
+  first_bad_step: number | null;
+}
+/** What `Session.push` resolves to. */
+export interface PushedStep { index: number; text: string; score: number; orm_score: number; ms: number; warnings: string[] }
+/** What `auto` measured on each backend. */
+export interface ProbeResult { backend: "webgpu" | "cpu"; ms: number }
+"#;
+
 #[wasm_bindgen(start)]
 pub fn start() {
     console_error_panic_hook::set_once();
@@ -83,7 +103,7 @@ impl Verifier {
     /// Load a model from the bytes of its `config.json`, `tokenizer.json` and `model.bpk`.
     /// `backend` is `"auto"` (default: measure WebGPU and CPU, keep the faster), `"webgpu"` or
     /// `"cpu"`. Resolves to a `Verifier`; rejects with a clear message on bad files.
-    #[wasm_bindgen(js_name = fromBytes)]
+    #[wasm_bindgen(js_name = fromBytes, unchecked_return_type = "Promise<Verifier>")]
     pub fn from_bytes(config: Vec<u8>, tokenizer: Vec<u8>, weights: Vec<u8>, backend: Option<String>) -> js_sys::Promise {
         future_to_promise(async move {
             let choice: BackendChoice = backend.as_deref().unwrap_or("auto").parse().map_err(js_err)?;
@@ -105,7 +125,7 @@ impl Verifier {
     }
 
     /// What `auto` measured: `[{backend, ms}]` (empty when a backend was forced).
-    #[wasm_bindgen(getter)]
+    #[wasm_bindgen(getter, unchecked_return_type = "ProbeResult[]")]
     pub fn probe(&self) -> Result<JsValue, JsValue> {
         #[derive(Serialize)]
         struct P<'a> {
@@ -130,7 +150,8 @@ impl Verifier {
 
     /// Score a problem and its steps (an array of strings). Resolves to the verdict object, the
     /// same JSON as `prm score --json`.
-    pub fn score(&self, problem: String, steps: JsValue, threshold: Option<f64>, aggregate: Option<String>) -> js_sys::Promise {
+    #[wasm_bindgen(unchecked_return_type = "Promise<Verdict>")]
+    pub fn score(&self, problem: String, #[wasm_bindgen(unchecked_param_type = "string[]")] steps: JsValue, threshold: Option<f64>, aggregate: Option<String>) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             check_threshold(threshold)?;
@@ -142,7 +163,7 @@ impl Verifier {
     }
 
     /// Score a problem and a solution text, split into steps by the shared splitter.
-    #[wasm_bindgen(js_name = scoreSolution)]
+    #[wasm_bindgen(js_name = scoreSolution, unchecked_return_type = "Promise<Verdict>")]
     pub fn score_solution(&self, problem: String, solution: String, threshold: Option<f64>, aggregate: Option<String>) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
@@ -197,6 +218,7 @@ struct Pushed {
 impl Session {
     /// Score one more step. Resolves to `{index, text, score, orm_score, ms, warnings}`.
     /// Earlier steps are not re-read (their keys and values are cached).
+    #[wasm_bindgen(unchecked_return_type = "Promise<PushedStep>")]
     pub fn push(&self, step: String) -> js_sys::Promise {
         let inner = self.inner.clone();
         let state = self.state.clone();
@@ -226,6 +248,7 @@ impl Session {
     }
 
     /// The verdict over the steps pushed so far (same object as `Verifier.score`).
+    #[wasm_bindgen(unchecked_return_type = "Verdict")]
     pub fn verdict(&self, threshold: Option<f64>, aggregate: Option<String>) -> Result<JsValue, JsValue> {
         check_threshold(threshold)?;
         let st = self.state.try_borrow().map_err(|_| js_err("a push is still running"))?;
