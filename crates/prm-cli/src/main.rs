@@ -27,6 +27,12 @@ enum Command {
     Score(score::ScoreArgs),
     /// Evaluate: with no subcommand the full report (ProcessBench, PRM800K step AUC, best-of-N).
     Eval(eval::EvalArgs),
+    /// Rewrite a model's weights in compact storage (int8 matrices with per-row scales, f16 rest).
+    Compact {
+        /// Model directory.
+        #[arg(long, default_value = "models/verifier")]
+        model: std::path::PathBuf,
+    },
     /// Write the demo pages' samples (web/samples.json) from the data folder.
     Samples(samples::SamplesArgs),
     /// Fine-tune the verifier from the pretrained MiniLM checkpoint.
@@ -39,6 +45,7 @@ fn main() {
     let result = match cli.command {
         Command::Score(a) => score::run(a),
         Command::Eval(a) => eval::run(a),
+        Command::Compact { model } => model_dir::compact(&model),
         Command::Samples(a) => samples::run(a),
         Command::Train(a) => train::run(a, command_line),
     };

@@ -73,3 +73,13 @@ pub fn write_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
 }
+
+/// Rewrite a model directory's weights in compact storage (int8 matrices, f16 rest).
+pub fn compact(dir: &Path) -> Result<()> {
+    let scorer = load(dir, &burn::prelude::Device::flex())?;
+    let bytes = verifier_core::scorer::save_weights(&scorer.model, true)?;
+    let before = std::fs::metadata(dir.join(WEIGHTS))?.len();
+    write_atomic(&dir.join(WEIGHTS), &bytes)?;
+    eprintln!("{}: {:.1} MB -> {:.1} MB", dir.join(WEIGHTS).display(), before as f64 / 1e6, bytes.len() as f64 / 1e6);
+    Ok(())
+}

@@ -5,6 +5,7 @@ pub mod encode;
 pub mod error;
 pub mod input;
 pub mod model;
+pub mod quant;
 pub mod scorer;
 pub mod steps;
 pub mod verdict;

@@ -3,7 +3,7 @@
 
 use burn::{
     prelude::*,
-    store::{BurnpackStore, HalfPrecisionAdapter, ModuleSnapshot, ModuleStore},
+    store::{BurnpackStore, ModuleSnapshot},
     tensor::{Bytes, activation::sigmoid},
 };
 use serde::{Deserialize, Serialize};
@@ -12,6 +12,7 @@ use crate::{
     encode::{Encoded, Limits, StepEncoder, Window, plan_windows},
     error::{Result, VerifierError},
     model::{BlockCache, Verifier, VerifierConfig},
+    quant::{CompactLoad, CompactSave},
     verdict::{Aggregate, Verdict},
 };
 
@@ -62,16 +63,8 @@ pub fn load_weights(model: Verifier, weights: Vec<u8>) -> Result<Verifier> {
         return Err(VerifierError::Weights("the weights file is empty".into()));
     }
     let mut model = model;
-    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(weights)));
-    // f16 storage is widened to f32 on load; f32 storage (training checkpoints) is read as is.
-    let half = store
-        .get_all_tensors()
-        .map_err(|e| VerifierError::Weights(format!("cannot decode weights: {e}")))?
-        .values()
-        .any(|t| t.dtype == burn::tensor::DType::F16);
-    if half {
-        store = store.with_from_adapter(HalfPrecisionAdapter::new());
-    }
+    // Compact storage (int8 matrices, f16 rest) is widened to f32; f32 checkpoints pass through.
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(weights))).with_from_adapter(CompactLoad);
     let result = model
         .load_from(&mut store)
         .map_err(|e| VerifierError::Weights(format!("cannot decode weights: {e}")))?;
@@ -98,11 +91,12 @@ pub fn load_weights(model: Verifier, weights: Vec<u8>) -> Result<Verifier> {
     Ok(model)
 }
 
-/// Serialize weights as burnpack, with f16 storage when `half` is set.
-pub fn save_weights(model: &Verifier, half: bool) -> Result<Vec<u8>> {
+/// Serialize weights as burnpack: compact (int8 matrices, f16 rest; see [`crate::quant`]) when
+/// `compact` is set, else f32 (training checkpoints).
+pub fn save_weights(model: &Verifier, compact: bool) -> Result<Vec<u8>> {
     let mut store = BurnpackStore::from_bytes(None);
-    if half {
-        store = store.with_to_adapter(HalfPrecisionAdapter::new());
+    if compact {
+        store = store.with_to_adapter(CompactSave);
     }
     model
         .save_into(&mut store)

@@ -119,13 +119,13 @@ fn weights_round_trip_and_bad_weights_are_errors() {
     let cfg = serde_json::to_vec(&s.config).unwrap();
     let tok = tokenizer_json();
     let device = Device::flex();
-    for half in [false, true] {
-        let bytes = save_weights(&s.model, half).unwrap();
+    for compact in [false, true] {
+        let bytes = save_weights(&s.model, compact).unwrap();
         let loaded = Scorer::load(ModelFiles { config: &cfg, tokenizer: &tok, weights: bytes.clone() }, &device).unwrap();
         let a = whole(&s, "p", &steps(2));
         let b = whole(&loaded, "p", &steps(2));
         for (x, y) in a.iter().zip(&b) {
-            assert!((x - y).abs() < if half { 2e-2 } else { 1e-6 });
+            assert!((x - y).abs() < if compact { 2e-2 } else { 1e-6 });
         }
         // truncated
         let cut = bytes[..bytes.len() / 2].to_vec();
