@@ -129,7 +129,6 @@ struct ModelSolution {
 #[derive(Debug, Deserialize)]
 struct ExampleRow {
     question: String,
-    ground_truth: String,
     #[serde(rename = "6b_finetuning")]
     a: ModelSolution,
     #[serde(rename = "6b_verification")]
@@ -186,7 +185,6 @@ pub fn gsm8k_model_solutions(
             .filter(|c| !c.steps.is_empty())
             .collect();
         if gsm8k_heldout(i) || exclude.contains(&problem_key(&r.question)) {
-            let _ = &r.ground_truth;
             heldout.push(BestOfN { problem: r.question, candidates: cands });
         } else {
             for c in cands {
