@@ -2,6 +2,7 @@
 
 mod batch;
 mod card;
+mod checks;
 mod device;
 mod eval;
 mod metrics;
@@ -33,6 +34,8 @@ enum Command {
         #[arg(long, default_value = "models/verifier")]
         model: std::path::PathBuf,
     },
+    /// Measure the arithmetic checker: false alarms on reference solutions, mutations caught.
+    Checks(checks::ChecksArgs),
     /// Write the demo pages' samples (web/samples.json) from the data folder.
     Samples(samples::SamplesArgs),
     /// Fine-tune the verifier from the pretrained MiniLM checkpoint.
@@ -47,6 +50,7 @@ fn main() {
         Command::Eval(a) => eval::run(a),
         Command::Compact { model } => model_dir::compact(&model),
         Command::Samples(a) => samples::run(a),
+        Command::Checks(a) => checks::run(a),
         Command::Train(a) => train::run(a, command_line),
     };
     if let Err(e) = result {

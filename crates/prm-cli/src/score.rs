@@ -80,6 +80,12 @@ fn print_table(v: &Verdict) {
             text = text.chars().take(87).collect::<String>() + "...";
         }
         println!("{:>4}  {:>6.3}  {:<4}  {}", i + 1, s.score, mark, text);
+        for c in &s.checks {
+            match &c.expected {
+                None => println!("{:>20}{} ✓", "", c.claim),
+                Some(e) => println!("{:>20}{} ✗ — {e} (arithmetic error; model score {:.3})", "", c.claim, s.model_score),
+            }
+        }
     }
     println!();
     println!("PRM score ({}): {:.3}", v.aggregate, v.prm_score);

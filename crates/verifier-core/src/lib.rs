@@ -1,6 +1,7 @@
 //! Verifier core: the one place where steps are split, text becomes model input, the model is
 //! defined, and scores become a verdict. No file or network I/O; compiles for native and wasm32.
 
+pub mod arith;
 pub mod encode;
 pub mod error;
 pub mod input;
@@ -10,6 +11,7 @@ pub mod scorer;
 pub mod steps;
 pub mod verdict;
 
+pub use arith::{Check, check_step};
 pub use encode::{Encoded, Limits, StepEncoder};
 pub use error::{Result, VerifierError};
 pub use input::ScoreRequest;

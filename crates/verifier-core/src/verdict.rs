@@ -2,7 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::VerifierError;
+use crate::{
+    arith::{Check, check_step},
+    error::VerifierError,
+};
 
 /// How step probabilities are combined into one solution score.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
@@ -62,8 +65,21 @@ impl std::fmt::Display for Aggregate {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepVerdict {
     pub text: String,
-    /// Probability that the reasoning is still correct after this step.
+    /// Probability that the reasoning is still correct after this step: the model's score,
+    /// combined with the arithmetic checks by [`combine`].
     pub score: f64,
+    /// The model's own probability, before the arithmetic checks.
+    pub model_score: f64,
+    /// The arithmetic claims found in the step, each checked exactly.
+    #[serde(default)]
+    pub checks: Vec<Check>,
+}
+
+/// The rule that combines the model with the arithmetic checks: a step with a false arithmetic
+/// claim is certainly wrong (score 0) whatever the model says; otherwise the model's score stands.
+/// (A true claim does not raise the score: right arithmetic can still be the wrong step.)
+pub fn combine(model_score: f64, checks: &[Check]) -> f64 {
+    if checks.iter().any(|c| !c.holds) { 0.0 } else { model_score }
 }
 
 /// The verdict on a whole solution: the object `prm score --json` prints and the browser returns.
@@ -85,7 +101,8 @@ pub fn first_below(scores: &[f64], threshold: f64) -> Option<usize> {
 }
 
 impl Verdict {
-    /// Build a verdict from per-step probabilities and the ORM probability.
+    /// Build a verdict from per-step probabilities and the ORM probability; every step's
+    /// arithmetic is checked and combined with its probability by [`combine`].
     pub fn new(
         steps: Vec<String>,
         step_scores: &[f64],
@@ -97,7 +114,10 @@ impl Verdict {
         let steps: Vec<StepVerdict> = steps
             .into_iter()
             .zip(step_scores)
-            .map(|(text, &score)| StepVerdict { text, score })
+            .map(|(text, &model_score)| {
+                let checks = check_step(&text);
+                StepVerdict { score: combine(model_score, &checks), model_score, checks, text }
+            })
             .collect();
         let mut v = Verdict {
             steps,
@@ -155,5 +175,28 @@ mod tests {
         assert_eq!(json["steps"][0]["text"], "a");
         let none = Verdict::new(vec!["a".into()], &[0.9], 0.7, Aggregate::Last, 0.5);
         assert_eq!(serde_json::to_value(&none).unwrap()["first_bad_step"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn a_false_claim_makes_the_step_wrong() {
+        let v = Verdict::new(
+            vec!["He buys 4 boxes.".into(), "So 17 × 4 = 58 pens.".into(), "17 × 4 = 68".into()],
+            &[0.9, 0.95, 0.9],
+            0.8,
+            Aggregate::Product,
+            0.5,
+        );
+        assert_eq!(v.first_bad_step, Some(1));
+        assert_eq!(v.steps[1].score, 0.0);
+        assert_eq!(v.steps[1].model_score, 0.95);
+        assert_eq!(v.steps[1].checks.len(), 1);
+        assert_eq!(v.steps[1].checks[0].expected.as_deref(), Some("68"));
+        assert_eq!(v.steps[2].score, 0.9, "a true claim leaves the model's score");
+        assert!(v.steps[2].checks[0].holds);
+        assert_eq!(v.prm_score, 0.0);
+        let json = serde_json::to_value(&v).unwrap();
+        assert_eq!(json["steps"][1]["checks"][0]["claim"], "17 × 4 = 58");
+        assert_eq!(json["steps"][1]["checks"][0]["holds"], false);
+        assert_eq!(json["steps"][0]["checks"], serde_json::json!([]));
     }
 }

@@ -8,7 +8,7 @@ pub mod sources;
 
 use std::path::{Path, PathBuf};
 
-use serde::de::DeserializeOwned;
+use serde::{Deserialize, de::DeserializeOwned};
 
 /// Errors reading data files; one line each.
 #[derive(Debug, thiserror::Error)]
@@ -96,4 +96,34 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
 /// Key used to recognise the same problem across datasets.
 pub fn problem_key(problem: &str) -> String {
     problem.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+}
+
+/// A claim in a correct reference solution that is false as written, checked by hand.
+#[derive(Clone, Debug, Deserialize)]
+pub struct ReferenceError {
+    /// `gsm8k` or `math` (train splits).
+    pub dataset: String,
+    /// The claim as the arithmetic checker reports it.
+    pub claim: String,
+    pub note: String,
+}
+
+/// The hand-checked arithmetic errors in the GSM8K and MATH train references.
+pub fn reference_errors() -> Vec<ReferenceError> {
+    #[derive(Deserialize)]
+    struct File {
+        errors: Vec<ReferenceError>,
+    }
+    let file: File = serde_json::from_str(include_str!("../data/reference_errors.json")).expect("reference_errors.json is valid");
+    file.errors
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reference_errors_parse() {
+        let e = super::reference_errors();
+        assert!(e.len() >= 20);
+        assert!(e.iter().all(|e| matches!(e.dataset.as_str(), "gsm8k" | "math") && !e.claim.is_empty()));
+    }
 }

@@ -8,7 +8,7 @@ use std::{cell::RefCell, rc::Rc};
 
 use burn::prelude::*;
 use serde::Serialize;
-use verifier_core::{Aggregate, ModelFiles, ScoreRequest, Scorer, Stream, Verdict};
+use verifier_core::{Aggregate, Check, ModelFiles, ScoreRequest, Scorer, Stream, Verdict, check_step, verdict::combine};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -18,8 +18,10 @@ pub use backend::{BackendChoice, webgpu_available};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
-/** One scored step. */
-export interface StepVerdict { text: string; score: number }
+/** One arithmetic claim of a step, checked exactly (`expected`: the right value when false). */
+export interface Check { claim: string; holds: boolean; expected: string | null }
+/** One scored step: `score` is `model_score`, or 0 when a check fails. */
+export interface StepVerdict { text: string; score: number; model_score: number; checks: Check[] }
 /** The verdict: the same object as `prm score --json`. */
 export interface Verdict {
   steps: StepVerdict[];
@@ -31,7 +33,7 @@ export interface Verdict {
   first_bad_step: number | null;
 }
 /** What `Session.push` resolves to. */
-export interface PushedStep { index: number; text: string; score: number; orm_score: number; ms: number; warnings: string[] }
+export interface PushedStep { index: number; text: string; score: number; model_score: number; checks: Check[]; orm_score: number; ms: number; warnings: string[] }
 /** What `auto` measured on each backend. */
 export interface ProbeResult { backend: "webgpu" | "cpu"; ms: number }
 "#;
@@ -207,7 +209,10 @@ pub struct Session {
 struct Pushed {
     index: usize,
     text: String,
+    /// The model's score combined with the checks (`verdict::combine`).
     score: f64,
+    model_score: f64,
+    checks: Vec<Check>,
     orm_score: f64,
     /// Milliseconds from the push to the read-back of its score.
     ms: f64,
@@ -216,7 +221,8 @@ struct Pushed {
 
 #[wasm_bindgen]
 impl Session {
-    /// Score one more step. Resolves to `{index, text, score, orm_score, ms, warnings}`.
+    /// Score one more step. Resolves to `{index, text, score, model_score, checks, orm_score, ms,
+    /// warnings}`.
     /// Earlier steps are not re-read (their keys and values are cached).
     #[wasm_bindgen(unchecked_return_type = "Promise<PushedStep>")]
     pub fn push(&self, step: String) -> js_sys::Promise {
@@ -237,7 +243,17 @@ impl Session {
             st.steps.push(step.clone());
             st.scores.push(score);
             st.orm = orm;
-            to_js(&Pushed { index, text: step, score, orm_score: orm, ms: now_ms() - t0, warnings })
+            let checks = check_step(&step);
+            to_js(&Pushed {
+                index,
+                score: combine(score, &checks),
+                model_score: score,
+                checks,
+                text: step,
+                orm_score: orm,
+                ms: now_ms() - t0,
+                warnings,
+            })
         })
     }
 
