@@ -56,8 +56,23 @@ export function el(tag, attrs = {}, text) {
 }
 
 /**
- * Render a list of scored steps into `list` (an <ol>): `steps` is [{text, score?}], `firstBad` the
- * index of the first step below the threshold (or null).
+ * The arithmetic checks of a step as a list: "17 × 4 = 58 ✗ — 68" for a false claim (the step is
+ * wrong whatever the model says), "3 + 4 = 7 ✓" for a true one. Plain text only.
+ */
+export function renderChecks(checks) {
+  const ul = el('ul', { class: 'checks' });
+  for (const c of checks) {
+    const li = el('li', { class: c.holds ? 'check ok' : 'check bad' });
+    li.textContent = c.holds ? `${c.claim} ✓` : `${c.claim} ✗ — ${c.expected}`;
+    if (!c.holds) li.title = 'arithmetic error: checked exactly, not guessed by the model';
+    ul.append(li);
+  }
+  return ul;
+}
+
+/**
+ * Render a list of scored steps into `list` (an <ol>): `steps` is [{text, score?, model_score?,
+ * checks?}], `firstBad` the index of the first step below the threshold (or null).
  */
 export function renderSteps(list, steps, firstBad, threshold) {
   list.replaceChildren();
@@ -67,6 +82,13 @@ export function renderSteps(list, steps, firstBad, threshold) {
     const body = el('div', { class: 'text' });
     setMath(body, s.text);
     li.append(badge, body);
+    if (s.checks && s.checks.length) {
+      body.append(renderChecks(s.checks));
+      if (s.checks.some((c) => !c.holds)) {
+        li.classList.add('arith-error');
+        badge.title = `model score ${s.model_score?.toFixed(3)}; a false arithmetic claim makes the step wrong`;
+      }
+    }
     if (s.score !== undefined) {
       li.style.background = scoreColor(s.score);
     } else {

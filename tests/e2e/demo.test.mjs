@@ -62,6 +62,27 @@ test('a sample streams and highlights the same first bad step as prm score', { t
   await page.close();
 });
 
+test('an arithmetic error is shown on its step with the right value, as prm score says', { timeout: 300_000 }, async () => {
+  const { page, errors } = await openDemo();
+  assert.equal(await waitReady(page), 'ready');
+  const problem = 'Tom buys 17 packs of 4 pens. How many pens does he have?';
+  const steps = ['Each pack has 4 pens.', 'So he has 17 × 4 = 58 pens.', 'The answer is 58.'];
+  await streamText(page, problem, steps.join('\n'));
+  await page.waitForSelector('#steps[data-done="true"]', { timeout: 120_000 });
+  const bad = await page.$$eval('#steps li.step .check.bad', (els) => els.map((e) => e.textContent));
+  assert.deepEqual(bad, ['17 × 4 = 58 ✗ — 68']);
+  const native = nativeVerdict({ problem, steps }, []);
+  // the false claim makes step 2 wrong whatever the model says (step 1 may be flagged earlier)
+  assert.ok(native.first_bad_step !== null && native.first_bad_step <= 1);
+  assert.deepEqual(native.steps[1].checks, [{ claim: '17 × 4 = 58', holds: false, expected: '68' }]);
+  assert.equal(await page.$eval('#steps', (e) => e.dataset.firstBad), String(native.first_bad_step));
+  assert.equal(await page.$eval('li.step.arith-error', (e) => e.dataset.index), '1');
+  assert.equal((await pageScores(page))[1], 0);
+  await screenshot(page, 'demo-arithmetic-check');
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test('streaming shows steps as they arrive', { timeout: 300_000 }, async () => {
   const { page } = await openDemo();
   await waitReady(page);

@@ -36,26 +36,54 @@ pub fn score_all(
         ProgressStyle::with_template("{msg:>14} {bar:30} {pos}/{len} windows {elapsed}<{eta}")
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
+    // Consecutive jobs packed into batches of at most `tokens_per_batch` padded tokens.
+    let mut batches: Vec<std::ops::Range<usize>> = Vec::new();
     let mut start = 0;
     while start < jobs.len() {
         let mut end = start + 1;
         while end < jobs.len() && (end - start + 1) * jobs[end].1.ids.len() <= tokens_per_batch {
             end += 1;
         }
-        let batch: Vec<&WindowInput> = jobs[start..end].iter().map(|(_, w)| w).collect();
-        let probs = scorer.marker_probabilities(&batch);
-        let values: Vec<f32> = match probs.into_data().try_to_vec::<f32>() {
+        batches.push(start..end);
+        start = end;
+    }
+    // One worker per core (the CPU backend runs a batch this size on about one core), each with
+    // its own copy of the model, taking the next batch from a shared counter.
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(batches.len()).max(1);
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<(usize, Result<Vec<f32>, String>)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|_| {
+                let (model, next, batches, jobs, bar) = (scorer.model.clone(), &next, &batches, &jobs, &bar);
+                scope.spawn(move || {
+                    let mut done = Vec::new();
+                    loop {
+                        let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(range) = batches.get(b) else { break };
+                        let batch: Vec<&WindowInput> = jobs[range.clone()].iter().map(|(_, w)| w).collect();
+                        let probs = scorer.marker_probabilities_with(&model, &batch);
+                        done.push((b, probs.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))));
+                        bar.inc(range.len() as u64);
+                    }
+                    done
+                })
+            })
+            .collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+    });
+    for (b, values) in results {
+        let range = batches[b].clone();
+        let values = match values {
             Ok(v) => v,
             Err(e) => {
-                for (i, _) in &jobs[start..end] {
-                    out[*i] = Err(VerifierError::Weights(format!("read-back failed: {e:?}")));
+                for (i, _) in &jobs[range] {
+                    out[*i] = Err(VerifierError::Weights(format!("read-back failed: {e}")));
                 }
-                start = end;
                 continue;
             }
         };
         let mut row = 0;
-        for (i, w) in &jobs[start..end] {
+        for (i, w) in &jobs[range] {
             if let Ok(steps) = &mut out[*i] {
                 for k in w.scored.clone() {
                     steps[k] = [values[2 * row], values[2 * row + 1]];
@@ -65,8 +93,6 @@ pub fn score_all(
                 row += w.markers.len();
             }
         }
-        bar.inc((end - start) as u64);
-        start = end;
     }
     bar.finish_and_clear();
     out

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use verifier_core::{Aggregate, Scorer};
+use verifier_core::{Aggregate, Scorer, check_step, verdict::combine};
 use verifier_data::{DataDir, sources};
 
 use crate::{
@@ -57,6 +57,9 @@ pub struct ProcessBenchArgs {
     /// ProcessBench JSON files: an array of {"id","problem","steps","label"}.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
+    /// Judge by the model alone, without the arithmetic checks.
+    #[arg(long)]
+    pub no_checks: bool,
 }
 
 #[derive(Args, Debug)]
@@ -109,19 +112,31 @@ struct PbSet {
     name: String,
     labels: Vec<i64>,
     answer_correct: Vec<Option<bool>>,
+    /// The model's step probabilities.
     scores: Vec<Vec<f64>>,
+    /// The same, combined with the arithmetic checks (`verdict::combine`): what the product shows.
+    checked: Vec<Vec<f64>>,
+    /// The checks alone: 0 for a step with a false claim, 1 otherwise.
+    checks_only: Vec<Vec<f64>>,
     orm: Vec<f64>,
 }
 
 fn score_processbench(scorer: &Scorer, name: &str, items: &[sources::ProcessBenchItem], batch_tokens: usize) -> Result<PbSet> {
     let pairs: Vec<(&str, &[String])> = items.iter().map(|i| (i.problem.as_str(), i.steps.as_slice())).collect();
     let scored = score_items(scorer, &pairs, batch_tokens, name)?;
+    let checks: Vec<Vec<Vec<verifier_core::Check>>> = items.iter().map(|i| i.steps.iter().map(|t| check_step(t)).collect()).collect();
+    let scores: Vec<Vec<f64>> = scored.iter().map(|s| s.0.clone()).collect();
+    let apply = |base: &dyn Fn(f64) -> f64| -> Vec<Vec<f64>> {
+        scores.iter().zip(&checks).map(|(s, c)| s.iter().zip(c).map(|(&p, c)| combine(base(p), c)).collect()).collect()
+    };
     Ok(PbSet {
         name: name.to_string(),
         labels: items.iter().map(|i| i.label).collect(),
         answer_correct: items.iter().map(|i| i.final_answer_correct).collect(),
         orm: scored.iter().map(|s| s.1).collect(),
-        scores: scored.into_iter().map(|s| s.0).collect(),
+        checked: apply(&|p| p),
+        checks_only: apply(&|_| 1.0),
+        scores,
     })
 }
 
@@ -144,7 +159,8 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         }
         let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         let set = score_processbench(&scorer, &name, &items, args.common.batch_tokens)?;
-        rows.push((name, metrics::processbench_f1(&set.scores, &set.labels, threshold)));
+        let scores = if args.no_checks { &set.scores } else { &set.checked };
+        rows.push((name, metrics::processbench_f1(scores, &set.labels, threshold)));
     }
     let avg = rows.iter().map(|r| r.1.f1).sum::<f64>() / rows.len() as f64;
     if args.common.json {
@@ -152,7 +168,7 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             rows.iter().map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap_or_default())).collect();
         println!("{}", json!({"threshold": threshold, "files": per, "average_f1": avg}));
     } else {
-        println!("threshold {threshold:.2}");
+        println!("threshold {threshold:.2}, {}", if args.no_checks { "model alone" } else { "model + arithmetic checks" });
         println!("{:<16} {:>6} {:>10} {:>10} {:>8}", "file", "n", "acc(err)", "acc(cor)", "F1");
         for (n, s) in &rows {
             println!("{:<16} {:>6} {:>10.1} {:>10.1} {:>8.1}", n, s.n, 100.0 * s.acc_erroneous, 100.0 * s.acc_correct, 100.0 * s.f1);
@@ -228,27 +244,41 @@ fn run_report(args: ReportArgs) -> Result<()> {
         let items = take(sources::processbench(&data, sub)?, args.limit);
         sets.push(score_processbench(&scorer, sub, &items, bt)?);
     }
-    let (chosen, _) = metrics::best_threshold(&sets[0].scores, &sets[0].labels);
+    // The product judges by the model combined with the arithmetic checks; the model alone is
+    // reported beside it, each with its own threshold chosen on gsm8k.
+    let (chosen, _) = metrics::best_threshold(&sets[0].checked, &sets[0].labels);
+    let (chosen_model, _) = metrics::best_threshold(&sets[0].scores, &sets[0].labels);
     let threshold = args.common.threshold.unwrap_or(if args.update_model { chosen } else { scorer.config.threshold });
+    let model_threshold = args.common.threshold.unwrap_or(chosen_model);
     let mut pb = serde_json::Map::new();
-    let mut f1s = Vec::new();
+    let mut pb_model = serde_json::Map::new();
+    let mut pb_checks = serde_json::Map::new();
+    let (mut f1s, mut f1s_model, mut f1s_checks) = (Vec::new(), Vec::new(), Vec::new());
     let mut curves = Vec::new();
-    let (mut rawr_n, mut rawr_prm, mut rawr_orm) = (0usize, 0usize, 0usize);
+    let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) = (0usize, 0usize, 0usize, 0usize);
     for s in &sets {
-        let r = metrics::processbench_f1(&s.scores, &s.labels, threshold);
+        let r = metrics::processbench_f1(&s.checked, &s.labels, threshold);
+        let rm = metrics::processbench_f1(&s.scores, &s.labels, model_threshold);
+        let rc = metrics::processbench_f1(&s.checks_only, &s.labels, 0.5);
         f1s.push(r.f1);
-        curves.push((s.name.clone(), metrics::threshold_grid().into_iter().map(|t| (t, metrics::processbench_f1(&s.scores, &s.labels, t).f1)).collect::<Vec<_>>()));
+        f1s_model.push(rm.f1);
+        f1s_checks.push(rc.f1);
+        curves.push((s.name.clone(), metrics::threshold_grid().into_iter().map(|t| (t, metrics::processbench_f1(&s.checked, &s.labels, t).f1)).collect::<Vec<_>>()));
         pb.insert(s.name.clone(), serde_json::to_value(&r)?);
+        pb_model.insert(s.name.clone(), serde_json::to_value(&rm)?);
+        pb_checks.insert(s.name.clone(), serde_json::to_value(&rc)?);
         // right answer, wrong reasoning
         for i in 0..s.labels.len() {
             if s.labels[i] >= 0 && s.answer_correct[i] == Some(true) {
                 rawr_n += 1;
-                rawr_prm += usize::from(verifier_core::verdict::first_below(&s.scores[i], threshold).is_some());
+                rawr_prm += usize::from(verifier_core::verdict::first_below(&s.checked[i], threshold).is_some());
+                rawr_checks += usize::from(verifier_core::verdict::first_below(&s.checks_only[i], 0.5).is_some());
                 rawr_orm += usize::from(s.orm[i] < 0.5);
             }
         }
     }
-    let avg_f1 = f1s.iter().sum::<f64>() / f1s.len() as f64;
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
+    let avg_f1 = mean(&f1s);
 
     // PRM800K phase-1 test: every rated step once (the last step of each row).
     let test = take(sources::prm800k(&data, "test")?, args.limit.map(|n| n * 4));
@@ -272,7 +302,9 @@ fn run_report(args: ReportArgs) -> Result<()> {
         "threshold_chosen_on_gsm8k": chosen,
         "processbench": pb,
         "processbench_average_f1": avg_f1,
-        "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm},
+        "processbench_model_only": {"threshold": model_threshold, "subsets": pb_model, "average_f1": mean(&f1s_model)},
+        "processbench_checks_only": {"subsets": pb_checks, "average_f1": mean(&f1s_checks)},
+        "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm, "checks_flag": rawr_checks},
         "prm800k_test": {"rated_steps": step_p.len(), "step_auc": auc, "ece": calib.ece, "reliability": calib.bins},
         "best_of_4_gsm8k_heldout": bo4,
         "best_of_8_qwen_math": bo8,
@@ -319,10 +351,19 @@ fn print_report(r: &serde_json::Value) {
         }
     }
     println!("{:<16} {:>6} {:>10} {:>10} {:>8.1}", "average", "", "", "", 100.0 * r["processbench_average_f1"].as_f64().unwrap_or(0.0));
+    for (key, what) in [("processbench_model_only", "model alone"), ("processbench_checks_only", "checks alone")] {
+        let subsets = r[key]["subsets"].as_object().map(|o| {
+            o.iter().map(|(k, v)| format!("{k} {:.1}", 100.0 * v["f1"].as_f64().unwrap_or(0.0))).collect::<Vec<_>>().join(", ")
+        });
+        println!("  {what}: F1 {} -> average {:.1}", subsets.unwrap_or_default(), 100.0 * r[key]["average_f1"].as_f64().unwrap_or(0.0));
+    }
     let t = &r["prm800k_test"];
     println!("PRM800K test: {} rated steps, step AUC {:.3}, ECE {:.3}", t["rated_steps"], t["step_auc"].as_f64().unwrap_or(f64::NAN), t["ece"].as_f64().unwrap_or(f64::NAN));
     let w = &r["right_answer_wrong_reasoning"];
-    println!("right answer, wrong step: {} items; PRM flags {}, ORM rejects {}", w["items"], w["prm_flags"], w["orm_rejects"]);
+    println!(
+        "right answer, wrong step: {} items; PRM (+ checks) flags {}, checks alone {}, ORM rejects {}",
+        w["items"], w["prm_flags"], w["checks_flag"], w["orm_rejects"]
+    );
     for key in ["best_of_4_gsm8k_heldout", "best_of_8_qwen_math"] {
         println!("{key} ({} problems):", r[key]["problems"]);
         if let Some(rows) = r[key]["rows"].as_array() {

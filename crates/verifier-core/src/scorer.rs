@@ -202,19 +202,21 @@ impl Scorer {
     /// in window order then marker order; column 0 is the PRM probability, column 1 the ORM
     /// probability. Still on the device: read back with `into_data` / `into_data_async`.
     pub fn marker_probabilities(&self, windows: &[&WindowInput]) -> Tensor<2> {
+        self.marker_probabilities_with(&self.model, windows)
+    }
+
+    /// [`Scorer::marker_probabilities`] with another copy of the model (one per thread).
+    pub fn marker_probabilities_with(&self, model: &Verifier, windows: &[&WindowInput]) -> Tensor<2> {
         let (ids, blocks) = pack(windows, self.encoder.pad, &self.device);
         let t = ids.dims()[1];
-        let hidden = self.model.forward(ids, blocks);
+        let hidden = model.forward(ids, blocks);
         let flat: Vec<usize> = windows
             .iter()
             .enumerate()
             .flat_map(|(b, w)| w.markers.iter().map(move |&m| b * t + m))
             .collect();
         let rows = gather_rows(hidden, &flat);
-        sigmoid(Tensor::cat(
-            vec![self.model.prm_logits(rows.clone()), self.model.orm_logits(rows)],
-            1,
-        ))
+        sigmoid(Tensor::cat(vec![model.prm_logits(rows.clone()), model.orm_logits(rows)], 1))
     }
 
     /// Probabilities `[n_steps, 2]` of one encoded solution (all its windows in one batch).
