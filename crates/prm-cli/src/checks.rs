@@ -96,6 +96,45 @@ fn caught<'a>(steps: impl Iterator<Item = &'a str>, rng: &mut StdRng) -> Caught 
     c
 }
 
+/// On ProcessBench (model-written solutions with an expert's first-error label): where the checks'
+/// first flag falls relative to the label.
+#[derive(Default)]
+struct OnLabels {
+    correct_items: usize,
+    correct_flagged: usize,
+    erroneous_items: usize,
+    at_label: usize,
+    before_label: usize,
+    after_label: usize,
+}
+
+fn on_processbench(items: &[sources::ProcessBenchItem]) -> OnLabels {
+    let mut o = OnLabels::default();
+    for it in items {
+        let first = it.steps.iter().position(|s| check_step(s).iter().any(|c| !c.holds));
+        if std::env::var_os("PRM_CHECKS_DEBUG").is_some()
+            && let Some(f) = first
+            && (it.label < 0 || (f as i64) < it.label)
+        {
+            let bad: Vec<_> = check_step(&it.steps[f]).into_iter().filter(|c| !c.holds).collect();
+            eprintln!("{} label {} flag {f}: {:?} in {:?}", it.id, it.label, bad, it.steps[f]);
+        }
+        if it.label < 0 {
+            o.correct_items += 1;
+            o.correct_flagged += usize::from(first.is_some());
+        } else {
+            o.erroneous_items += 1;
+            match first.map(|f| (f as i64).cmp(&it.label)) {
+                Some(std::cmp::Ordering::Equal) => o.at_label += 1,
+                Some(std::cmp::Ordering::Less) => o.before_label += 1,
+                Some(std::cmp::Ordering::Greater) => o.after_label += 1,
+                None => {}
+            }
+        }
+    }
+    o
+}
+
 fn pct(a: usize, b: usize) -> f64 {
     if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 }
 }
@@ -141,11 +180,26 @@ pub fn run(args: ChecksArgs) -> Result<()> {
         );
     }
     let false_alarms = fa_gsm.false_alarms + fa_math.false_alarms;
+    println!("ProcessBench (model solutions, expert labels): the checks' first flag vs the labelled first error:");
+    let mut pb_json = serde_json::Map::new();
+    for sub in sources::PROCESSBENCH_SUBSETS {
+        let o = on_processbench(&sources::processbench(&data, sub)?);
+        println!(
+            "  {sub:<14} correct items {:>4}: {:>3} flagged | erroneous items {:>4}: flag at the labelled step {:>3}, before it {:>3}, after it {:>3}",
+            o.correct_items, o.correct_flagged, o.erroneous_items, o.at_label, o.before_label, o.after_label
+        );
+        pb_json.insert(
+            sub.to_string(),
+            json!({"correct_items": o.correct_items, "correct_flagged": o.correct_flagged, "erroneous_items": o.erroneous_items,
+                   "flag_at_label": o.at_label, "flag_before_label": o.before_label, "flag_after_label": o.after_label}),
+        );
+    }
     if let Some(out) = &args.out {
         let caught_json = |c: &Caught| json!({"mutated": c.mutated, "with_claims": c.with_claims, "caught": c.caught});
         let report = json!({
             "false_alarms": {"gsm8k_train": fa_gsm.json(), "math_train": fa_math.json()},
             "mutations": {"gsm8k_train": caught_json(&mut_gsm), "math_train": caught_json(&mut_math), "seed": args.seed},
+            "processbench": pb_json,
         });
         write_atomic(out, serde_json::to_string_pretty(&report)?.as_bytes())?;
     }

@@ -50,7 +50,7 @@ const MULTIPLIER_WORDS: &[&str] = &[
     "times", "of", "x", "dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "millions",
     "billion", "billions", "trillion", "squared", "cubed", "percent", "factorial", "choose", "mod", "modulo",
     "remainder", "base", "plus", "minus", "divided", "multiplied", "over", "per", "half", "k", "m", "bn", "cents",
-    "cent", "pennies", "percentage", "ths", "th", "st", "nd", "rd", "<number>",
+    "cent", "pennies", "percentage", "ths", "th", "st", "nd", "rd", "<number>", "full", "whole", "complete",
 ];
 /// "= about 33": an approximate claim.
 const APPROX_WORDS: &[&str] = &["about", "approximately", "approx", "roughly", "around", "nearly", "almost", "circa"];
@@ -117,7 +117,9 @@ fn left_edge_ok(pred: Option<&Token>, before_pred: Option<&Token>, first: &Token
         return !latex && !signed;
     };
     match &p.tok {
-        Tok::Sep | Tok::Dollar => true,
+        Tok::Sep => true,
+        // `of $80 = ...`: a lone number after `$` may be money continuing a sentence
+        Tok::Dollar => !lone_literal,
         Tok::Break => !latex && !signed,
         Tok::Rel => !lone_literal,
         Tok::Word(w) => {
@@ -158,8 +160,9 @@ fn right_edge_ok(succ: Option<&Token>, after_succ: Option<&Token>, latex: bool) 
         }
         Tok::Punct(c) => {
             // `0.abab`, `3:4`, `1,2`: punctuation glued on both sides is not the end of a sentence
+            // (`0.\overline{6}` too)
             let glued = !s.space_before
-                && after_succ.is_some_and(|a| !a.space_before && matches!(a.tok, Tok::Num { .. } | Tok::Word(_)));
+                && after_succ.is_some_and(|a| !a.space_before && !matches!(a.tok, Tok::Sep | Tok::Dollar | Tok::Break | Tok::Close(_)));
             match c {
                 '!' => s.space_before,
                 '.' | ',' | ';' | ':' | '?' | '"' | '\'' | '”' | '’' => !glued,
@@ -221,6 +224,12 @@ fn compare(a: &Side, b: &Side, approx: bool) -> Option<Mismatch> {
             tol = tol.max(unit);
         }
     }
+    // a computed side built from rounded decimals (`(2.8284)^2 = 8`) carries their rounding
+    for (lit, side) in [(la, a), (lb, b)] {
+        if lit.is_none() {
+            tol = tol.max(rounding_error(side));
+        }
+    }
     let within = |x: &BigRational, y: &BigRational| -> bool {
         let d = (x - y).abs();
         if approx {
@@ -257,6 +266,21 @@ fn compare(a: &Side, b: &Side, approx: bool) -> Option<Mismatch> {
     Some(Mismatch { expected, truth: truth.q.clone(), claimed: claimed.q.clone() })
 }
 
+/// How far a computed side may be off because its decimal inputs with two or more places were
+/// rounded: twice the sum of their relative half-units, times the value.
+fn rounding_error(side: &Side) -> BigRational {
+    let mut rel = BigRational::zero();
+    for t in side.toks {
+        if let Tok::Num { value, decimals } = &t.tok
+            && *decimals >= 2
+            && !value.is_zero()
+        {
+            rel += pow10(*decimals).recip() / BigRational::from_integer(2.into()) / value.abs();
+        }
+    }
+    rel * BigRational::from_integer(2.into()) * side.val.q.abs()
+}
+
 /// `claimed / truth` is a power of ten (`5 * 3 = $15,000` after "5 thousand dollars").
 fn power_of_ten_apart(truth: &BigRational, claimed: &BigRational) -> bool {
     if truth.is_zero() || claimed.is_zero() {
@@ -265,6 +289,14 @@ fn power_of_ten_apart(truth: &BigRational, claimed: &BigRational) -> bool {
     let r = (claimed / truth).abs();
     (1..=12).any(|k| r == pow10(k) || r == pow10(k).recip())
 }
+
+/// Words of a step that tests an equality and rejects it ("... = 61. This does not work."):
+/// its false claims are the point, not a mistake.
+const TESTING: &[&str] = &[
+    "not equal", "does not", "doesn't", "is not", "isn't", "false", "\\neq", "≠", "contradiction", "incorrect",
+    "invalid", "not work", "fails", "check", "verify", "try ", "trying", "test", "substitut", "plug", "suppose",
+    "assume", "remain", "leftover",
+];
 
 /// Steps about modular arithmetic or number bases: their `=` is not equality of numbers.
 fn skip_step(toks: &[Token]) -> bool {
@@ -283,11 +315,14 @@ pub fn check_step(text: &str) -> Vec<Check> {
         return Vec::new();
     }
     let latex = text.contains('\\');
+    let lower = text.to_lowercase();
+    if TESTING.iter().any(|w| lower.contains(w)) {
+        return Vec::new();
+    }
     let toks = normalize(tokenize(text));
     if skip_step(&toks) {
         return Vec::new();
     }
-    let lower = text.to_lowercase();
     // "to the nearest dollar", "rounded": every claim may be rounded
     let rounded = ["nearest", "round"].iter().any(|w| lower.contains(w));
     // a unit or scale change written in words: results a power of ten apart are not judged

@@ -81,6 +81,8 @@ fn percent_money_decimals() {
     holds("1.25 + 2.5 = 3.75");
     fails("1.25 + 2.5 = 3.85", "3.75");
     holds("2/3 = 0.67");
+    holds(r"Thus, \[ x^2 = (2.8284)^2 = 8 \]");
+    fails("So 3.25 * 4 = 14.", "13");
     holds("10/3 = 3.33");
     fails("10/3 = 3.43", "10/3 ≈ 3.3333");
     holds("100/3 ≈ 33");
@@ -156,6 +158,11 @@ fn no_false_alarms_on_what_it_cannot_read() {
     skipped("25 / 1/3 = 75");
     skipped("$7500/75% = $100");
     skipped("so the units digit is 7 * 3 = 1");
+    assert!(check_step(r"First: \(25\%\) of $80 = \frac{25}{100} \times \$80 = \$20\). So").iter().all(|c| c.holds));
+    skipped(r"Third term: \(\frac{2}{3} = 0.\overline{6}\). Fourth");
+    skipped(r"Check: \( 60 = 5^2 + 6^2 = 25 + 36 = 61 \). This does not work.");
+    skipped(r"\[2250 \div 360 = 6 \text{ full rotations with } 90 \text{ degrees remaining}\]");
+    skipped("Substituting, we get 0 + (15 - 1) * 71 = 999, which is 14 * 71 = 994.");
     skipped(r"we get that $|-7-3|=2(-7)+4$ or $10=-10$. Since");
     skipped(r"the smaller triangle is also a $6-8-10 = 3-4-5$ triangle");
     skipped(r"we find $10\%$ and then multiply: $10\% = 0.55$.");
