@@ -283,9 +283,12 @@ fn run_report(args: ReportArgs) -> Result<()> {
     // PRM800K phase-1 test: every rated step once (the last step of each row).
     let test = take(sources::prm800k(&data, "test")?, args.limit.map(|n| n * 4));
     let rated: Vec<&verifier_data::LabeledSolution> = test.iter().filter(|s| s.labels.len() == s.steps.len()).collect();
-    let pairs: Vec<(&str, &[String])> = rated.iter().map(|s| (s.problem.as_str(), s.steps.as_slice())).collect();
+    // A step's score does not depend on later steps, so a row whose steps are a prefix of a longer
+    // row's is read off the longer one: only the longest trajectories are scored.
+    let (reps, lookup) = prefix_representatives(&rated);
+    let pairs: Vec<(&str, &[String])> = reps.iter().map(|&i| (rated[i].problem.as_str(), rated[i].steps.as_slice())).collect();
     let scored = score_items(&scorer, &pairs, bt, "prm800k test")?;
-    let step_p: Vec<f64> = scored.iter().map(|s| *s.0.last().unwrap_or(&0.5)).collect();
+    let step_p: Vec<f64> = lookup.iter().map(|&(r, k)| scored[r].0.get(k).copied().unwrap_or(0.5)).collect();
     let step_y: Vec<bool> = rated.iter().map(|s| *s.labels.last().unwrap_or(&true)).collect();
     let auc = metrics::roc_auc(&step_p, &step_y);
     let calib = metrics::calibration(&step_p, &step_y);
@@ -324,6 +327,44 @@ fn run_report(args: ReportArgs) -> Result<()> {
         eprintln!("wrote {}/report.json and plots", args.out.display());
     }
     Ok(())
+}
+
+/// The solutions to score so that every solution's last step is covered: `(representatives,
+/// lookup)` where `lookup[i] = (r, k)` means solution `i`'s last step is step `k` of
+/// representative `r` (an index into `representatives`, which holds indices into `sols`).
+fn prefix_representatives(sols: &[&verifier_data::LabeledSolution]) -> (Vec<usize>, Vec<(usize, usize)>) {
+    use std::hash::{DefaultHasher, Hash, Hasher};
+    let chain = |s: &verifier_data::LabeledSolution| -> Vec<u64> {
+        let mut h = DefaultHasher::new();
+        s.problem.hash(&mut h);
+        s.steps
+            .iter()
+            .map(|step| {
+                step.hash(&mut h);
+                h.finish()
+            })
+            .collect()
+    };
+    let mut order: Vec<usize> = (0..sols.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(sols[i].steps.len()));
+    let mut at: std::collections::HashMap<u64, (usize, usize)> = std::collections::HashMap::new();
+    let mut reps = Vec::new();
+    let mut lookup = vec![(0, 0); sols.len()];
+    for i in order {
+        let hashes = chain(sols[i]);
+        let Some(&last) = hashes.last() else { continue };
+        if let Some(&found) = at.get(&last) {
+            lookup[i] = found;
+            continue;
+        }
+        let r = reps.len();
+        reps.push(i);
+        for (k, h) in hashes.into_iter().enumerate() {
+            at.entry(h).or_insert((r, k));
+        }
+        lookup[i] = (r, sols[i].steps.len() - 1);
+    }
+    (reps, lookup)
 }
 
 fn update_model(dir: &Path, threshold: f64, report: &serde_json::Value) -> Result<()> {
@@ -370,6 +411,35 @@ fn print_report(r: &serde_json::Value) {
             for row in rows {
                 println!("  {:<22} {:>6.1}", row["method"].as_str().unwrap_or(""), 100.0 * row["accuracy"].as_f64().unwrap_or(0.0));
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use verifier_data::LabeledSolution;
+
+    fn sol(problem: &str, steps: &[&str]) -> LabeledSolution {
+        LabeledSolution {
+            problem: problem.into(),
+            steps: steps.iter().map(|s| s.to_string()).collect(),
+            labels: vec![true; steps.len()],
+            answer_correct: None,
+            source: "test",
+        }
+    }
+
+    #[test]
+    fn prefixes_are_read_off_the_longest_trajectory() {
+        let s = [sol("p", &["a", "b", "c"]), sol("p", &["a", "b"]), sol("p", &["a", "x"]), sol("q", &["a", "b"]), sol("p", &["a", "b", "c"])];
+        let refs: Vec<&LabeledSolution> = s.iter().collect();
+        let (reps, lookup) = prefix_representatives(&refs);
+        assert_eq!(reps.len(), 3, "p/a,b,c; p/a,x; q/a,b");
+        for (i, &(r, k)) in lookup.iter().enumerate() {
+            let rep = &s[reps[r]];
+            assert_eq!(rep.problem, s[i].problem);
+            assert_eq!(&rep.steps[..=k], &s[i].steps[..], "solution {i}");
         }
     }
 }

@@ -44,7 +44,7 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let command_line = std::env::args().collect::<Vec<_>>().join(" ");
+    let command_line = std::iter::once("prm".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
     let result = match cli.command {
         Command::Score(a) => score::run(a),
         Command::Eval(a) => eval::run(a),

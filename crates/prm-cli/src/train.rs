@@ -245,11 +245,13 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
 
     let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) = if args.resume && state_path.is_file() {
         let p: Progress = serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
-        let steps = args.steps;
-        let max_minutes = args.max_minutes;
+        // The training state comes from the checkpoint; where to write the model and when to stop
+        // come from this command line.
+        let (steps, max_minutes, out) = (args.steps, args.max_minutes, args.out.clone());
         args = p.args;
         args.steps = steps.max(args.steps);
         args.max_minutes = max_minutes;
+        args.out = out;
         args.resume = true;
         let tokenizer_json = std::fs::read_to_string(&tok_path)?;
         let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
