@@ -309,6 +309,28 @@ fn skip_step(toks: &[Token]) -> bool {
     })
 }
 
+/// Where the run of arithmetic tokens that starts at `at` ends, walking left of `at` (`backward`)
+/// or right from it, stopping at a bracket that the run does not close (`(so 3+4 = 7)`).
+fn arith_run(toks: &[Token], at: usize, backward: bool) -> usize {
+    let mut i = at;
+    let mut depth = 0i32;
+    loop {
+        let j = if backward { i.checked_sub(1) } else { (i < toks.len()).then_some(i) };
+        let Some(j) = j.filter(|&j| is_arith(&toks[j].tok)) else { break };
+        let (opens, closes) = (matches!(toks[j].tok, Tok::Open(_)), matches!(toks[j].tok, Tok::Close(_)));
+        let (deeper, shallower) = if backward { (closes, opens) } else { (opens, closes) };
+        if shallower {
+            if depth == 0 {
+                break;
+            }
+            depth -= 1;
+        }
+        depth += i32::from(deeper);
+        i = if backward { j } else { j + 1 };
+    }
+    i
+}
+
 /// All arithmetic claims in one step, each checked exactly.
 pub fn check_step(text: &str) -> Vec<Check> {
     if text.len() > MAX_CHECK_BYTES {
@@ -339,40 +361,11 @@ pub fn check_step(text: &str) -> Vec<Check> {
         let chain = &eqs[k..=end];
         k = end + 1;
 
-        // left side: arithmetic tokens before the first `=`, stopping at an unmatched `(`
+        // the outer sides: arithmetic tokens before the first `=` and after the last one
         let first = chain[0];
-        let mut l = first;
-        let mut depth = 0i32;
-        while l > 0 && is_arith(&toks[l - 1].tok) {
-            match toks[l - 1].tok {
-                Tok::Close(_) => depth += 1,
-                Tok::Open(_) => {
-                    if depth == 0 {
-                        break;
-                    }
-                    depth -= 1;
-                }
-                _ => {}
-            }
-            l -= 1;
-        }
-        // right side: arithmetic tokens after the last `=`, stopping at an unmatched `)`
         let last = *chain.last().unwrap_or(&first);
-        let mut r = last + 1;
-        let mut depth = 0i32;
-        while r < toks.len() && is_arith(&toks[r].tok) {
-            match toks[r].tok {
-                Tok::Open(_) => depth += 1,
-                Tok::Close(_) => {
-                    if depth == 0 {
-                        break;
-                    }
-                    depth -= 1;
-                }
-                _ => {}
-            }
-            r += 1;
-        }
+        let l = arith_run(&toks, first, true);
+        let r = arith_run(&toks, last + 1, false);
 
         let mut sides: Vec<Option<Side>> = Vec::with_capacity(chain.len() + 1);
         // leftmost
