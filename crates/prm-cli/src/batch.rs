@@ -55,6 +55,7 @@ pub fn score_all(
         let handles: Vec<_> = (0..threads)
             .map(|_| {
                 let (model, next, batches, jobs, bar) = (scorer.model.clone(), &next, &batches, &jobs, &bar);
+                let label = label.to_string();
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
@@ -64,6 +65,10 @@ pub fn score_all(
                         let probs = scorer.marker_probabilities_with(&model, &batch);
                         done.push((b, probs.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))));
                         bar.inc(range.len() as u64);
+                        // without a terminal, a line every tenth of the batches
+                        if bar.is_hidden() && batches.len() >= 10 && (b + 1) % (batches.len() / 10) == 0 {
+                            eprintln!("{label}: {} of {} windows", bar.position(), bar.length().unwrap_or(0));
+                        }
                     }
                     done
                 })
