@@ -213,3 +213,27 @@ fn parity_fixture_matches_the_native_build() {
         }
     }
 }
+
+#[test]
+fn arithmetic_checks_raise_no_false_alarm_on_the_reference_solutions() {
+    // The data folder sits beside the repository (as in CI); without it there is nothing to measure.
+    let data = root().join("../shared/data");
+    if !data.join("gsm8k/train.jsonl").is_file() {
+        eprintln!("skipped: no {}", data.display());
+        return;
+    }
+    let o = prm().args(["checks", "--strict", "--show", "5", "--data", data.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("GSM8K train") && out.contains("-> 0 false alarms"), "{out}");
+}
+
+#[test]
+fn score_shows_a_false_claim_under_its_step() {
+    let req = br#"{"problem": "Tom buys 17 packs of 4 pens.", "steps": ["He has 17 x 4 = 58 pens."]}"#;
+    let o = run_stdin(&["score"], req);
+    assert!(o.status.success());
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("17 x 4 = 58 ✗ — 68"), "{out}");
+    assert!(out.contains("first step below"), "{out}");
+}
