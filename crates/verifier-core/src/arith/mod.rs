@@ -42,7 +42,7 @@ const OPERATOR_WORDS: &[&str] = &[
     "from", "add", "subtract", "multiply", "divide", "sqrt", "root", "square", "squared", "cube", "cubed", "log",
     "ln", "exp", "sin", "cos", "tan", "factorial", "choose", "mod", "modulo", "remainder", "base", "a", "each",
     "every", "dozen", "hundred", "thousand", "million", "billion", "percent", "fraction", "quarter", "third",
-    "thirds", "fourth", "fourths", "fifth", "fifths", "tenth", "tenths", "after", "before", "with", "without",
+    "thirds", "fourth", "fourths", "fifth", "fifths", "tenth", "tenths", "after", "before", "without",
     "increase", "decrease", "discount", "off", "<number>",
 ];
 /// Words right after a claim's right side that would change its value ("= 3 million").
