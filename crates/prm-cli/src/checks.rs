@@ -51,8 +51,14 @@ impl Tally {
 
 /// Check every step of correct solutions: a flag is either a hand-checked error of the reference
 /// (`crates/verifier-data/data/reference_errors.json`) or a false alarm.
-fn false_alarms<'a>(name: &str, steps: impl Iterator<Item = &'a str>, show: usize, shown: &mut usize) -> Tally {
-    let known: Vec<String> = verifier_data::reference_errors().into_iter().filter(|e| e.dataset == name).map(|e| e.claim).collect();
+fn false_alarms<'a>(
+    name: &str,
+    known: &[verifier_data::ReferenceError],
+    steps: impl Iterator<Item = &'a str>,
+    show: usize,
+    shown: &mut usize,
+) -> Tally {
+    let known: Vec<&str> = known.iter().filter(|e| e.dataset == name).map(|e| e.claim.as_str()).collect();
     let mut t = Tally::default();
     for step in steps {
         let checks = check_step(step);
@@ -63,14 +69,14 @@ fn false_alarms<'a>(name: &str, steps: impl Iterator<Item = &'a str>, show: usiz
         if flagged.is_empty() {
             continue;
         }
-        if flagged.iter().all(|c| known.contains(&c.claim)) {
+        if flagged.iter().all(|c| known.contains(&c.claim.as_str())) {
             t.reference_errors += 1;
             continue;
         }
         t.false_alarms += 1;
         if *shown < show {
             *shown += 1;
-            let bad = flagged.iter().find(|c| !known.contains(&c.claim)).unwrap_or(&flagged[0]);
+            let bad = flagged.iter().find(|c| !known.contains(&c.claim.as_str())).unwrap_or(&flagged[0]);
             eprintln!("false alarm ({name}): {:?} expected {:?} in step: {step}", bad.claim, bad.expected);
         }
     }
@@ -112,13 +118,6 @@ fn on_processbench(items: &[sources::ProcessBenchItem]) -> OnLabels {
     let mut o = OnLabels::default();
     for it in items {
         let first = it.steps.iter().position(|s| check_step(s).iter().any(|c| !c.holds));
-        if std::env::var_os("PRM_CHECKS_DEBUG").is_some()
-            && let Some(f) = first
-            && (it.label < 0 || (f as i64) < it.label)
-        {
-            let bad: Vec<_> = check_step(&it.steps[f]).into_iter().filter(|c| !c.holds).collect();
-            eprintln!("{} label {} flag {f}: {:?} in {:?}", it.id, it.label, bad, it.steps[f]);
-        }
         if it.label < 0 {
             o.correct_items += 1;
             o.correct_flagged += usize::from(first.is_some());
@@ -155,8 +154,9 @@ pub fn run(args: ChecksArgs) -> Result<()> {
     let math_steps: Vec<String> = math.iter().flat_map(|m| split_steps(&m.solution)).collect();
 
     let mut shown = 0;
-    let fa_gsm = false_alarms("gsm8k", gsm_steps.iter().map(String::as_str), args.show, &mut shown);
-    let fa_math = false_alarms("math", math_steps.iter().map(String::as_str), args.show, &mut shown);
+    let known = verifier_data::reference_errors()?;
+    let fa_gsm = false_alarms("gsm8k", &known, gsm_steps.iter().map(String::as_str), args.show, &mut shown);
+    let fa_math = false_alarms("math", &known, math_steps.iter().map(String::as_str), args.show, &mut shown);
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut_gsm = caught(gsm_clean.iter().map(String::as_str), &mut rng);
     let mut_math = caught(math_steps.iter().map(String::as_str), &mut rng);

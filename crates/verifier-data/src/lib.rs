@@ -109,20 +109,21 @@ pub struct ReferenceError {
 }
 
 /// The hand-checked arithmetic errors in the GSM8K and MATH train references.
-pub fn reference_errors() -> Vec<ReferenceError> {
+pub fn reference_errors() -> Result<Vec<ReferenceError>> {
     #[derive(Deserialize)]
     struct File {
         errors: Vec<ReferenceError>,
     }
-    let file: File = serde_json::from_str(include_str!("../data/reference_errors.json")).expect("reference_errors.json is valid");
-    file.errors
+    serde_json::from_str::<File>(include_str!("../data/reference_errors.json"))
+        .map(|f| f.errors)
+        .map_err(|e| DataError::Parse { path: "crates/verifier-data/data/reference_errors.json".into(), line: e.line(), message: e.to_string() })
 }
 
 #[cfg(test)]
 mod tests {
     #[test]
     fn reference_errors_parse() {
-        let e = super::reference_errors();
+        let e = super::reference_errors().unwrap();
         assert!(e.len() >= 20);
         assert!(e.iter().all(|e| matches!(e.dataset.as_str(), "gsm8k" | "math") && !e.claim.is_empty()));
     }
