@@ -33,6 +33,16 @@ fn metrics_tables(m: &Value) -> String {
         &m["processbench_model_only"]["average_f1"],
     ));
     s.push_str(&row("arithmetic checks alone", &m["processbench_checks_only"]["subsets"], &m["processbench_checks_only"]["average_f1"]));
+    if m["processbench_running_product"].is_object() {
+        s.push_str(&row(
+            &format!(
+                "model + checks, running-product rule (threshold {:.2})",
+                m["processbench_running_product"]["threshold"].as_f64().unwrap_or(f64::NAN)
+            ),
+            &m["processbench_running_product"]["subsets"],
+            &m["processbench_running_product"]["average_f1"],
+        ));
+    }
     let t = &m["prm800k_test"];
     s.push_str(&format!(
         "\nPRM800K phase-1 test: {} rated steps, step ROC-AUC {:.3}, expected calibration error {:.3}.\n",
@@ -40,6 +50,29 @@ fn metrics_tables(m: &Value) -> String {
         t["step_auc"].as_f64().unwrap_or(f64::NAN),
         t["ece"].as_f64().unwrap_or(f64::NAN)
     ));
+    let c = &m["calibration"];
+    if let Some(cands) = c["candidates"].as_array() {
+        s.push_str(&format!(
+            "\nCalibration (Platt scaling of the step probabilities): PRM800K test ECE {:.3} without it",
+            c["prm800k_ece_before"].as_f64().unwrap_or(f64::NAN)
+        ));
+        for f in cands {
+            s.push_str(&format!(
+                "; {:.3} fitted on {} ({} steps)",
+                f["prm800k_ece_after"].as_f64().unwrap_or(f64::NAN),
+                f["set"].as_str().unwrap_or("?"),
+                f["steps"]
+            ));
+        }
+        s.push_str(&format!(
+            ". {}\n",
+            if c["applied"].as_bool() == Some(true) {
+                format!("The shipped scores use the {} fit.", c["fitted_on"].as_str().unwrap_or("?"))
+            } else {
+                "Not applied.".to_string()
+            }
+        ));
+    }
     let w = &m["right_answer_wrong_reasoning"];
     s.push_str(&format!(
         "\nRight answer, wrong reasoning (ProcessBench items with a correct final answer and a wrong step): {} items; \
@@ -60,6 +93,14 @@ fn metrics_tables(m: &Value) -> String {
     s
 }
 
+/// Parameters of the architecture: embeddings, encoder layers, the two heads.
+fn parameters(a: &verifier_core::VerifierConfig) -> usize {
+    let (h, i) = (a.hidden_size, a.intermediate_size);
+    let embeddings = (a.vocab_size + a.max_positions + a.type_vocab_size) * h + 2 * h;
+    let layer = 4 * (h * h + h) + 2 * h + (h * i + i) + (i * h + h) + 2 * h;
+    embeddings + a.num_layers * layer + 2 * (h + 1)
+}
+
 pub fn model_card(config: &ModelConfig) -> String {
     let a = &config.architecture;
     let t = &config.training;
@@ -69,7 +110,8 @@ pub fn model_card(config: &ModelConfig) -> String {
          A process reward model and outcome reward model in one network: all-MiniLM-L6-v2\n\
          (BERT, {layers} layers, {hidden} wide, {heads} heads) with step-causal attention, a PRM head\n\
          read at each step marker and an ORM head read at the last step's marker. Vocabulary pruned\n\
-         to {vocab} WordPiece tokens; large matrices stored as int8 with a per-row scale, the rest f16\n\
+         to {vocab} WordPiece tokens ({params:.1}M parameters); the word embeddings stored as int4 with a\n\
+         scale per group of 32, the other large matrices as int8 with a per-row scale, the rest f16\n\
          (burnpack).\n\n\
          Every verdict also checks the arithmetic of each step exactly (rational arithmetic in\n\
          `verifier-core`): a step with a false claim scores 0 whatever the model says.\n\n\
@@ -80,10 +122,11 @@ pub fn model_card(config: &ModelConfig) -> String {
          example model solutions of the training half of the problems (answer labels only).\n\
          Never trained on: MATH-500, ProcessBench, the held-out GSM8K problems.\n\n\
          ## Training\n```json\n{train}\n```\n\n\
-         ## Settings\nthreshold {thr:.2} (chosen on ProcessBench gsm8k only), aggregate {agg}.\n\n\
+         ## Settings\nthreshold {thr:.2} (chosen on ProcessBench gsm8k only), aggregate {agg}, step calibration\n\
+         scale {cs:.3} bias {cb:.3} (`sigmoid(scale * logit + bias)`).\n\n\
          ## Metrics\n{metrics}\n\
          ## Known weaknesses\n\
-         - Small model (22M parameters) trained on 2 CPU cores for a few thousand steps: its step\n\
+         - Small model ({params:.1}M parameters) trained on 2 CPU cores for a few thousand steps: its step\n\
            scores separate right from wrong steps only weakly; most of its first-error detections\n\
            on grade-school problems come from the exact arithmetic checks.\n\
          - The checks skip what they cannot read exactly (variables, units glued to numbers,\n\
@@ -97,6 +140,9 @@ pub fn model_card(config: &ModelConfig) -> String {
         train = pretty(t),
         thr = config.threshold,
         agg = config.aggregate,
+        cs = config.calibration.scale,
+        cb = config.calibration.bias,
+        params = parameters(a) as f64 / 1e6,
         metrics = metrics_tables(&config.metrics),
         st = config.limits.max_step_tokens,
         pt = config.limits.max_problem_tokens,

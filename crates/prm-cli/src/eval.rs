@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use verifier_core::{Aggregate, Scorer, check_step, verdict::combine};
+use verifier_core::{Aggregate, Check, Scorer, check_step, scorer::Calibration, verdict::combine};
 use verifier_data::{DataDir, sources};
 
 use crate::{
-    batch::score_all,
+    batch::{StepProbs, score_all},
     device,
     metrics::{self, Scored, Selector},
     model_dir, plots,
@@ -62,6 +62,15 @@ pub struct ProcessBenchArgs {
     pub no_checks: bool,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CalibrationSet {
+    Prm800kTrain,
+    ProcessbenchGsm8k,
+}
+
+/// Rated PRM800K phase-1 train rows used to fit the calibration.
+const CALIBRATION_ROWS: usize = 2000;
+
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     #[command(flatten)]
@@ -74,9 +83,18 @@ pub struct ReportArgs {
     /// Use only the first N items of every set (quick runs).
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Store the chosen threshold and the metrics in the model's config.json and card.
+    /// Store the chosen threshold, the calibration fitted on ProcessBench gsm8k and the metrics
+    /// in the model's config.json and card (the report then describes the model as updated).
     #[arg(long)]
     pub update_model: bool,
+    /// Data the calibration is fitted on: a sample of PRM800K phase-1 train rows (the training
+    /// distribution; part of them may have been drawn in training) or ProcessBench gsm8k.
+    #[arg(long, value_enum, default_value = "prm800k-train")]
+    pub calibrate_on: CalibrationSet,
+    /// Keep the model's probabilities per data set in this folder and reuse them while the model
+    /// files and the items are unchanged (for re-running the metrics without re-scoring).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
 }
 
 fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
@@ -94,24 +112,82 @@ fn check_threshold(t: Option<f64>) -> Result<()> {
     Ok(())
 }
 
+/// Probabilities kept on disk per (model files, data set, items), so that the metrics can be
+/// recomputed without scoring again. Without a folder it only scores.
+struct ScoreCache {
+    dir: Option<PathBuf>,
+    model_key: u64,
+}
+
+impl ScoreCache {
+    fn new(dir: Option<PathBuf>, model_dir: &Path, scorer: &Scorer) -> Result<Self> {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut h = DefaultHasher::new();
+        if dir.is_some() {
+            for f in [model_dir::WEIGHTS, model_dir::TOKENIZER] {
+                let path = model_dir.join(f);
+                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?.hash(&mut h);
+            }
+            let c = &scorer.config;
+            serde_json::to_string(&(&c.architecture, &c.limits, &c.calibration))?.hash(&mut h);
+        }
+        Ok(ScoreCache { dir, model_key: h.finish() })
+    }
+
+    fn path(&self, label: &str, items: &[(&str, &[String])]) -> Option<PathBuf> {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let dir = self.dir.as_ref()?;
+        let mut h = DefaultHasher::new();
+        self.model_key.hash(&mut h);
+        items.hash(&mut h);
+        let name: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        Some(dir.join(format!("{name}-{:016x}.json", h.finish())))
+    }
+
+    fn scores(&self, scorer: &Scorer, items: &[(&str, &[String])], batch_tokens: usize, label: &str) -> Result<Vec<StepProbs>> {
+        let path = self.path(label, items);
+        if let Some(p) = &path
+            && let Ok(bytes) = std::fs::read(p)
+            && let Ok(v) = serde_json::from_slice::<Vec<StepProbs>>(&bytes)
+            && v.len() == items.len()
+        {
+            eprintln!("{label}: probabilities from {}", p.display());
+            return Ok(v);
+        }
+        let probs: Vec<StepProbs> = score_all(scorer, items, batch_tokens, label)
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| r.with_context(|| format!("{label} item {}", i + 1)))
+            .collect::<Result<_>>()?;
+        if let Some(p) = &path {
+            if let Some(d) = p.parent() {
+                std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+            }
+            model_dir::write_atomic(p, &serde_json::to_vec(&probs)?)?;
+        }
+        Ok(probs)
+    }
+}
+
 /// Step scores (PRM) and ORM score of each item; an item that cannot be scored is an error.
-fn score_items(scorer: &Scorer, items: &[(&str, &[String])], batch_tokens: usize, label: &str) -> Result<Vec<(Vec<f64>, f64)>> {
-    score_all(scorer, items, batch_tokens, label)
+fn score_items(scorer: &Scorer, cache: &ScoreCache, items: &[(&str, &[String])], batch_tokens: usize, label: &str) -> Result<Vec<(Vec<f64>, f64)>> {
+    Ok(cache
+        .scores(scorer, items, batch_tokens, label)?
         .into_iter()
-        .enumerate()
-        .map(|(i, r)| {
-            let probs = r.with_context(|| format!("{label} item {}", i + 1))?;
+        .map(|probs| {
             let steps = probs.iter().map(|p| p[0] as f64).collect();
             let orm = probs.last().map(|p| p[1] as f64).unwrap_or(0.0);
-            Ok((steps, orm))
+            (steps, orm)
         })
-        .collect()
+        .collect())
 }
 
 struct PbSet {
     name: String,
     labels: Vec<i64>,
     answer_correct: Vec<Option<bool>>,
+    /// The arithmetic checks of every step.
+    checks: Vec<Vec<Vec<Check>>>,
     /// The model's step probabilities.
     scores: Vec<Vec<f64>>,
     /// The same, combined with the arithmetic checks (`verdict::combine`): what the product shows.
@@ -121,23 +197,71 @@ struct PbSet {
     orm: Vec<f64>,
 }
 
-fn score_processbench(scorer: &Scorer, name: &str, items: &[sources::ProcessBenchItem], batch_tokens: usize) -> Result<PbSet> {
+impl PbSet {
+    fn new(name: &str, items: &[sources::ProcessBenchItem], scored: Vec<(Vec<f64>, f64)>) -> Self {
+        let checks: Vec<Vec<Vec<Check>>> = items.iter().map(|i| i.steps.iter().map(|t| check_step(t)).collect()).collect();
+        let mut set = PbSet {
+            name: name.to_string(),
+            labels: items.iter().map(|i| i.label).collect(),
+            answer_correct: items.iter().map(|i| i.final_answer_correct).collect(),
+            orm: scored.iter().map(|s| s.1).collect(),
+            scores: scored.into_iter().map(|s| s.0).collect(),
+            checked: Vec::new(),
+            checks_only: Vec::new(),
+            checks,
+        };
+        set.checks_only = set.combined(|_| 1.0);
+        set.checked = set.combined(|p| p);
+        set
+    }
+
+    fn combined(&self, base: impl Fn(f64) -> f64) -> Vec<Vec<f64>> {
+        self.scores.iter().zip(&self.checks).map(|(s, c)| s.iter().zip(c).map(|(&p, c)| combine(base(p), c)).collect()).collect()
+    }
+
+    /// Apply a calibration to the model's step probabilities (and so to the combined scores).
+    fn calibrate(&mut self, c: Calibration) {
+        for s in self.scores.iter_mut().flatten() {
+            *s = c.apply(*s);
+        }
+        self.checked = self.combined(|p| p);
+    }
+
+    /// The model's probabilities of the steps whose correctness the labels give: every step of a
+    /// correct solution, and the steps of a wrong one up to its first error.
+    fn labelled_steps(&self) -> (Vec<f64>, Vec<bool>) {
+        let (mut p, mut y) = (Vec::new(), Vec::new());
+        for (s, &l) in self.scores.iter().zip(&self.labels) {
+            for (k, &v) in s.iter().enumerate() {
+                if l >= 0 && k as i64 > l {
+                    break;
+                }
+                p.push(v);
+                y.push(l < 0 || (k as i64) < l);
+            }
+        }
+        (p, y)
+    }
+}
+
+fn score_processbench(scorer: &Scorer, cache: &ScoreCache, name: &str, items: &[sources::ProcessBenchItem], batch_tokens: usize) -> Result<PbSet> {
     let pairs: Vec<(&str, &[String])> = items.iter().map(|i| (i.problem.as_str(), i.steps.as_slice())).collect();
-    let scored = score_items(scorer, &pairs, batch_tokens, name)?;
-    let checks: Vec<Vec<Vec<verifier_core::Check>>> = items.iter().map(|i| i.steps.iter().map(|t| check_step(t)).collect()).collect();
-    let scores: Vec<Vec<f64>> = scored.iter().map(|s| s.0.clone()).collect();
-    let apply = |base: &dyn Fn(f64) -> f64| -> Vec<Vec<f64>> {
-        scores.iter().zip(&checks).map(|(s, c)| s.iter().zip(c).map(|(&p, c)| combine(base(p), c)).collect()).collect()
-    };
-    Ok(PbSet {
-        name: name.to_string(),
-        labels: items.iter().map(|i| i.label).collect(),
-        answer_correct: items.iter().map(|i| i.final_answer_correct).collect(),
-        orm: scored.iter().map(|s| s.1).collect(),
-        checked: apply(&|p| p),
-        checks_only: apply(&|_| 1.0),
-        scores,
-    })
+    Ok(PbSet::new(name, items, score_items(scorer, cache, &pairs, batch_tokens, name)?))
+}
+
+/// Running products of the step scores: the probability that every step so far is right, if the
+/// step scores are read as conditional on the earlier steps being right.
+fn cumulative(sets: &[Vec<f64>]) -> Vec<Vec<f64>> {
+    sets.iter()
+        .map(|s| {
+            s.iter()
+                .scan(1.0, |acc, &p| {
+                    *acc *= p;
+                    Some(*acc)
+                })
+                .collect()
+        })
+        .collect()
 }
 
 pub fn run(args: EvalArgs) -> Result<()> {
@@ -150,6 +274,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
 fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
     check_threshold(args.common.threshold)?;
     let (scorer, _) = load(&args.common)?;
+    let cache = ScoreCache::new(None, Path::new(""), &scorer)?;
     let threshold = args.common.threshold.unwrap_or(scorer.config.threshold);
     let mut rows = Vec::new();
     for f in &args.files {
@@ -158,7 +283,7 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             bail!("{} has no items", f.display());
         }
         let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-        let set = score_processbench(&scorer, &name, &items, args.common.batch_tokens)?;
+        let set = score_processbench(&scorer, &cache, &name, &items, args.common.batch_tokens)?;
         let scores = if args.no_checks { &set.scores } else { &set.checked };
         rows.push((name, metrics::processbench_f1(scores, &set.labels, threshold)));
     }
@@ -185,15 +310,15 @@ fn take<T>(mut v: Vec<T>, limit: Option<usize>) -> Vec<T> {
     v
 }
 
-fn best_of_n(scorer: &Scorer, name: &str, sets: &[sources::BestOfN], batch_tokens: usize) -> Result<serde_json::Value> {
+fn best_of_n(scorer: &Scorer, cache: &ScoreCache, calibration: Calibration, name: &str, sets: &[sources::BestOfN], batch_tokens: usize) -> Result<serde_json::Value> {
     let mut pairs: Vec<(&str, &[String])> = Vec::new();
     for s in sets {
         for c in &s.candidates {
             pairs.push((s.problem.as_str(), c.steps.as_slice()));
         }
     }
-    let scored = score_items(scorer, &pairs, batch_tokens, name)?;
-    let mut it = scored.into_iter();
+    let scored = score_items(scorer, cache, &pairs, batch_tokens, name)?;
+    let mut it = scored.into_iter().map(|(steps, orm)| (steps.into_iter().map(|p| calibration.apply(p)).collect::<Vec<f64>>(), orm));
     let mut selectors = vec![
         Selector::Prm(Aggregate::Product),
         Selector::Prm(Aggregate::Min),
@@ -235,38 +360,67 @@ fn run_report(args: ReportArgs) -> Result<()> {
     check_threshold(args.common.threshold)?;
     let data = DataDir::open(&args.data)?;
     let (scorer, dir) = load(&args.common)?;
+    let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
     let bt = args.common.batch_tokens;
     std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
 
-    // ProcessBench: threshold chosen on gsm8k only.
     let mut sets = Vec::new();
     for sub in sources::PROCESSBENCH_SUBSETS {
         let items = take(sources::processbench(&data, sub)?, args.limit);
-        sets.push(score_processbench(&scorer, sub, &items, bt)?);
+        sets.push(score_processbench(&scorer, &cache, sub, &items, bt)?);
     }
-    // The product judges by the model combined with the arithmetic checks; the model alone is
-    // reported beside it, each with its own threshold chosen on gsm8k.
+    // Calibration: Platt scaling of the step probabilities, fitted on PRM800K train rows (their
+    // last, rated step) or on the labelled steps of ProcessBench gsm8k; both fits are reported,
+    // the chosen one is applied to everything below with --update-model. A calibration keeps the
+    // order of the scores, so ProcessBench F1 (threshold chosen after it) does not change.
+    let (pb_p, pb_y) = sets[0].labelled_steps();
+    let train = sources::prm800k(&data, "train")?;
+    let train_rated: Vec<&verifier_data::LabeledSolution> = train.iter().filter(|s| s.labels.len() == s.steps.len()).collect();
+    let stride = (train_rated.len() / args.limit.unwrap_or(CALIBRATION_ROWS).max(1)).max(1);
+    let sample: Vec<&verifier_data::LabeledSolution> = train_rated.into_iter().step_by(stride).collect();
+    let pairs: Vec<(&str, &[String])> = sample.iter().map(|s| (s.problem.as_str(), s.steps.as_slice())).collect();
+    let tr_p: Vec<f64> = score_items(&scorer, &cache, &pairs, bt, "prm800k train")?.iter().map(|s| s.0.last().copied().unwrap_or(0.5)).collect();
+    let tr_y: Vec<bool> = sample.iter().map(|s| *s.labels.last().unwrap_or(&true)).collect();
+    let fits = [
+        (CalibrationSet::Prm800kTrain, Calibration::fit(&tr_p, &tr_y), tr_p.len()),
+        (CalibrationSet::ProcessbenchGsm8k, Calibration::fit(&pb_p, &pb_y), pb_p.len()),
+    ];
+    let fitted = fits.iter().find(|f| f.0 == args.calibrate_on).and_then(|f| f.1);
+    let applied = if args.update_model { fitted.unwrap_or_default() } else { Calibration::default() };
+    for s in &mut sets {
+        s.calibrate(applied);
+    }
+
+    // ProcessBench: threshold chosen on gsm8k only. The product judges by the model combined with
+    // the arithmetic checks; the model alone is reported beside it, each with its own threshold.
     let (chosen, _) = metrics::best_threshold(&sets[0].checked, &sets[0].labels);
     let (chosen_model, _) = metrics::best_threshold(&sets[0].scores, &sets[0].labels);
     let threshold = args.common.threshold.unwrap_or(if args.update_model { chosen } else { scorer.config.threshold });
     let model_threshold = args.common.threshold.unwrap_or(chosen_model);
+    // Decision rule ablation: the first step whose running product falls below a threshold.
+    let running: Vec<Vec<Vec<f64>>> = sets.iter().map(|s| cumulative(&s.checked)).collect();
+    let (running_threshold, _) = metrics::best_threshold(&running[0], &sets[0].labels);
     let mut pb = serde_json::Map::new();
     let mut pb_model = serde_json::Map::new();
     let mut pb_checks = serde_json::Map::new();
-    let (mut f1s, mut f1s_model, mut f1s_checks) = (Vec::new(), Vec::new(), Vec::new());
+    let mut pb_running = serde_json::Map::new();
+    let (mut f1s, mut f1s_model, mut f1s_checks, mut f1s_running) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut curves = Vec::new();
     let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) = (0usize, 0usize, 0usize, 0usize);
-    for s in &sets {
+    for (s, run) in sets.iter().zip(&running) {
         let r = metrics::processbench_f1(&s.checked, &s.labels, threshold);
         let rm = metrics::processbench_f1(&s.scores, &s.labels, model_threshold);
         let rc = metrics::processbench_f1(&s.checks_only, &s.labels, 0.5);
+        let rr = metrics::processbench_f1(run, &s.labels, running_threshold);
         f1s.push(r.f1);
         f1s_model.push(rm.f1);
         f1s_checks.push(rc.f1);
+        f1s_running.push(rr.f1);
         curves.push((s.name.clone(), metrics::threshold_grid().into_iter().map(|t| (t, metrics::processbench_f1(&s.checked, &s.labels, t).f1)).collect::<Vec<_>>()));
         pb.insert(s.name.clone(), serde_json::to_value(&r)?);
         pb_model.insert(s.name.clone(), serde_json::to_value(&rm)?);
         pb_checks.insert(s.name.clone(), serde_json::to_value(&rc)?);
+        pb_running.insert(s.name.clone(), serde_json::to_value(&rr)?);
         // right answer, wrong reasoning
         for i in 0..s.labels.len() {
             if s.labels[i] >= 0 && s.answer_correct[i] == Some(true) {
@@ -287,16 +441,20 @@ fn run_report(args: ReportArgs) -> Result<()> {
     // row's is read off the longer one: only the longest trajectories are scored.
     let (reps, lookup) = prefix_representatives(&rated);
     let pairs: Vec<(&str, &[String])> = reps.iter().map(|&i| (rated[i].problem.as_str(), rated[i].steps.as_slice())).collect();
-    let scored = score_items(&scorer, &pairs, bt, "prm800k test")?;
-    let step_p: Vec<f64> = lookup.iter().map(|&(r, k)| scored[r].0.get(k).copied().unwrap_or(0.5)).collect();
+    let scored = score_items(&scorer, &cache, &pairs, bt, "prm800k test")?;
+    let raw_p: Vec<f64> = lookup.iter().map(|&(r, k)| scored[r].0.get(k).copied().unwrap_or(0.5)).collect();
     let step_y: Vec<bool> = rated.iter().map(|s| *s.labels.last().unwrap_or(&true)).collect();
+    let step_p: Vec<f64> = raw_p.iter().map(|&p| applied.apply(p)).collect();
     let auc = metrics::roc_auc(&step_p, &step_y);
     let calib = metrics::calibration(&step_p, &step_y);
+    let before = metrics::calibration(&raw_p, &step_y);
+    let after: Vec<Option<metrics::Calibration>> =
+        fits.iter().map(|f| f.1.map(|c| metrics::calibration(&raw_p.iter().map(|&p| c.apply(p)).collect::<Vec<_>>(), &step_y))).collect();
 
     // Best-of-N
     let (_, held) = sources::gsm8k_model_solutions(&data, &sources::evaluation_problems(&data)?)?;
-    let bo4 = best_of_n(&scorer, "gsm8k best-of-4", &take(held, args.limit), bt)?;
-    let bo8 = best_of_n(&scorer, "qwen best-of-8", &take(sources::qwen_best_of_8(&data)?, args.limit), bt)?;
+    let bo4 = best_of_n(&scorer, &cache, applied, "gsm8k best-of-4", &take(held, args.limit), bt)?;
+    let bo8 = best_of_n(&scorer, &cache, applied, "qwen best-of-8", &take(sources::qwen_best_of_8(&data)?, args.limit), bt)?;
 
     let report = json!({
         "model": dir.display().to_string(),
@@ -307,7 +465,20 @@ fn run_report(args: ReportArgs) -> Result<()> {
         "processbench_average_f1": avg_f1,
         "processbench_model_only": {"threshold": model_threshold, "subsets": pb_model, "average_f1": mean(&f1s_model)},
         "processbench_checks_only": {"subsets": pb_checks, "average_f1": mean(&f1s_checks)},
+        "processbench_running_product": {"threshold": running_threshold, "subsets": pb_running, "average_f1": mean(&f1s_running)},
         "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm, "checks_flag": rawr_checks},
+        "calibration": {
+            "fitted_on": if args.calibrate_on == CalibrationSet::Prm800kTrain { "prm800k-train" } else { "processbench-gsm8k" },
+            "fit": fitted,
+            "applied": args.update_model && fitted.is_some(),
+            "prm800k_ece_before": before.ece,
+            "candidates": fits.iter().zip(&after).map(|(f, a)| json!({
+                "set": if f.0 == CalibrationSet::Prm800kTrain { "prm800k-train" } else { "processbench-gsm8k" },
+                "steps": f.2,
+                "fit": f.1,
+                "prm800k_ece_after": a.as_ref().map(|a| a.ece),
+            })).collect::<Vec<_>>(),
+        },
         "prm800k_test": {"rated_steps": step_p.len(), "step_auc": auc, "ece": calib.ece, "reliability": calib.bins},
         "best_of_4_gsm8k_heldout": bo4,
         "best_of_8_qwen_math": bo8,
@@ -315,10 +486,16 @@ fn run_report(args: ReportArgs) -> Result<()> {
     model_dir::write_atomic(&args.out.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
     plots::best_of_n(&args.out.join("best_of_n.svg"), &bo4, &bo8)?;
     plots::f1_vs_threshold(&args.out.join("f1_vs_threshold.svg"), &curves, threshold)?;
-    plots::reliability(&args.out.join("reliability.svg"), &calib)?;
+    let mut series = vec![("model as loaded", &before)];
+    for (f, a) in fits.iter().zip(&after) {
+        if let Some(a) = a {
+            series.push((if f.0 == CalibrationSet::Prm800kTrain { "fitted on PRM800K train" } else { "fitted on ProcessBench gsm8k" }, a));
+        }
+    }
+    plots::reliability(&args.out.join("reliability.svg"), &series)?;
 
     if args.update_model {
-        update_model(&dir, threshold, &report)?;
+        update_model(&dir, threshold, applied, &report)?;
     }
     if args.common.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -367,9 +544,10 @@ fn prefix_representatives(sols: &[&verifier_data::LabeledSolution]) -> (Vec<usiz
     (reps, lookup)
 }
 
-fn update_model(dir: &Path, threshold: f64, report: &serde_json::Value) -> Result<()> {
+fn update_model(dir: &Path, threshold: f64, calibration: Calibration, report: &serde_json::Value) -> Result<()> {
     let mut cfg = model_dir::read_config(dir)?;
     cfg.threshold = threshold;
+    cfg.calibration = calibration.after(cfg.calibration);
     cfg.metrics = report.clone();
     model_dir::write_atomic(&dir.join(model_dir::CONFIG), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
     model_dir::write_atomic(&dir.join(model_dir::CARD), crate::card::model_card(&cfg).as_bytes())?;
@@ -392,12 +570,22 @@ fn print_report(r: &serde_json::Value) {
         }
     }
     println!("{:<16} {:>6} {:>10} {:>10} {:>8.1}", "average", "", "", "", 100.0 * r["processbench_average_f1"].as_f64().unwrap_or(0.0));
-    for (key, what) in [("processbench_model_only", "model alone"), ("processbench_checks_only", "checks alone")] {
+    for (key, what) in [
+        ("processbench_model_only", "model alone"),
+        ("processbench_checks_only", "checks alone"),
+        ("processbench_running_product", "running product rule"),
+    ] {
         let subsets = r[key]["subsets"].as_object().map(|o| {
             o.iter().map(|(k, v)| format!("{k} {:.1}", 100.0 * v["f1"].as_f64().unwrap_or(0.0))).collect::<Vec<_>>().join(", ")
         });
         println!("  {what}: F1 {} -> average {:.1}", subsets.unwrap_or_default(), 100.0 * r[key]["average_f1"].as_f64().unwrap_or(0.0));
     }
+    let c = &r["calibration"];
+    println!("calibration: PRM800K test ECE {:.3} as loaded", c["prm800k_ece_before"].as_f64().unwrap_or(f64::NAN));
+    for f in c["candidates"].as_array().cloned().unwrap_or_default() {
+        println!("  fitted on {} ({} steps): {} -> ECE {:.3}", f["set"], f["steps"], f["fit"], f["prm800k_ece_after"].as_f64().unwrap_or(f64::NAN));
+    }
+    println!("  applied: {} ({})", c["applied"], c["fitted_on"]);
     let t = &r["prm800k_test"];
     println!("PRM800K test: {} rated steps, step AUC {:.3}, ECE {:.3}", t["rated_steps"], t["step_auc"].as_f64().unwrap_or(f64::NAN), t["ece"].as_f64().unwrap_or(f64::NAN));
     let w = &r["right_answer_wrong_reasoning"];
@@ -428,6 +616,44 @@ mod tests {
             answer_correct: None,
             source: "test",
         }
+    }
+
+    fn pb_item(steps: &[&str], label: i64) -> sources::ProcessBenchItem {
+        serde_json::from_value(json!({"id": "x", "problem": "p", "steps": steps, "label": label})).unwrap()
+    }
+
+    #[test]
+    fn labelled_steps_stop_at_the_first_error_and_calibration_keeps_checks() {
+        let items = [pb_item(&["a", "b", "c"], 1), pb_item(&["a", "2 + 2 = 5"], -1)];
+        let set = PbSet::new("t", &items, vec![(vec![0.9, 0.4, 0.8], 0.3), (vec![0.7, 0.6], 0.9)]);
+        let (p, y) = set.labelled_steps();
+        assert_eq!(p, vec![0.9, 0.4, 0.7, 0.6], "the step after the first error has no label");
+        assert_eq!(y, vec![true, false, true, true]);
+        assert_eq!(set.checked[1], vec![0.7, 0.0], "a false claim scores 0");
+        let mut cal = set;
+        cal.calibrate(Calibration { scale: 2.0, bias: 0.0 });
+        assert!(cal.scores[0][0] > 0.9 && cal.scores[0][1] < 0.4);
+        assert_eq!(cal.checked[1][1], 0.0, "still 0 after calibration");
+        assert_eq!(cumulative(&[vec![0.5, 0.5, 1.0]]), vec![vec![0.5, 0.25, 0.25]]);
+    }
+
+    #[test]
+    fn cache_returns_what_was_stored_for_the_same_items_only() {
+        let dir = std::env::temp_dir().join(format!("prm-cache-test-{}", std::process::id()));
+        let cache = ScoreCache { dir: Some(dir.clone()), model_key: 42 };
+        let steps = vec!["a".to_string()];
+        let other = vec!["b".to_string()];
+        let items: Vec<(&str, &[String])> = vec![("p", &steps)];
+        let path = cache.path("set 1", &items).unwrap();
+        assert_ne!(path, cache.path("set 1", &[("p", &other)]).unwrap());
+        assert_ne!(path, ScoreCache { dir: Some(dir.clone()), model_key: 43 }.path("set 1", &items).unwrap());
+        std::fs::create_dir_all(&dir).unwrap();
+        let stored: Vec<StepProbs> = vec![vec![[0.25, 0.75]]];
+        std::fs::write(&path, serde_json::to_vec(&stored).unwrap()).unwrap();
+        // the stored values come back (scoring would give the model's own, different values)
+        let scorer = crate::model_dir::load(&crate::model_dir::default_model_dir(), &burn::prelude::Device::flex()).unwrap();
+        assert_eq!(cache.scores(&scorer, &items, 4096, "set 1").unwrap(), stored);
+        std::fs::remove_dir_all(&dir).ok();
     }
 
     #[test]

@@ -93,12 +93,12 @@ pub fn f1_vs_threshold(path: &Path, curves: &[(String, Vec<(f64, f64)>)], chosen
     Ok(())
 }
 
-/// Reliability diagram of step probabilities.
-pub fn reliability(path: &Path, calib: &Calibration) -> Result<()> {
-    let root = SVGBackend::new(path, (520, 520)).into_drawing_area();
+/// Reliability diagram of step probabilities: one line per `(name, calibration)`.
+pub fn reliability(path: &Path, series: &[(&str, &Calibration)]) -> Result<()> {
+    let root = SVGBackend::new(path, (560, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
-        .caption(format!("Reliability, PRM800K test steps (ECE {:.3})", calib.ece), ("sans-serif", 18))
+        .caption("Reliability, PRM800K test steps", ("sans-serif", 18))
         .margin(10)
         .x_label_area_size(35)
         .y_label_area_size(40)
@@ -106,11 +106,23 @@ pub fn reliability(path: &Path, calib: &Calibration) -> Result<()> {
         .map_err(err)?;
     chart.configure_mesh().x_desc("predicted P(correct)").y_desc("observed frequency").draw().map_err(err)?;
     chart.draw_series(LineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4))).map_err(err)?;
+    for (k, (name, calib)) in series.iter().enumerate() {
+        let color = Palette99::pick(k).to_rgba();
+        chart
+            .draw_series(LineSeries::new(calib.bins.iter().map(|b| (b.0, b.1)), color.stroke_width(2)))
+            .map_err(err)?
+            .label(format!("{name} (ECE {:.3})", calib.ece))
+            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+        chart
+            .draw_series(calib.bins.iter().map(|b| Circle::new((b.0, b.1), 3 + (b.2 as f64).log10().max(0.0) as i32, color.filled())))
+            .map_err(err)?;
+    }
     chart
-        .draw_series(LineSeries::new(calib.bins.iter().map(|b| (b.0, b.1)), BLUE.stroke_width(2)))
-        .map_err(err)?;
-    chart
-        .draw_series(calib.bins.iter().map(|b| Circle::new((b.0, b.1), 3 + (b.2 as f64).log10().max(0.0) as i32, BLUE.filled())))
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperLeft)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK.mix(0.3))
+        .draw()
         .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())

@@ -360,6 +360,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         limits: encoder.limits.clone(),
         threshold: 0.5,
         aggregate: Default::default(),
+        calibration: Default::default(),
         metrics: serde_json::json!({}),
         training: serde_json::json!({
             "command": command_line,

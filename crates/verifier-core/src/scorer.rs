@@ -29,6 +29,9 @@ pub struct ModelConfig {
     pub threshold: f64,
     #[serde(default)]
     pub aggregate: Aggregate,
+    /// Post-hoc calibration of the step probabilities (identity when absent).
+    #[serde(default)]
+    pub calibration: Calibration,
     /// Measured metrics and how the model was trained (free-form, written by `prm train/eval`).
     #[serde(default)]
     pub metrics: serde_json::Value,
@@ -46,7 +49,106 @@ impl ModelConfig {
                 cfg.threshold
             )));
         }
+        let c = &cfg.calibration;
+        if !(c.scale.is_finite() && c.bias.is_finite() && c.scale > 0.0) {
+            return Err(VerifierError::Config(format!(
+                "calibration needs a positive finite scale and a finite bias, got {} and {}",
+                c.scale, c.bias
+            )));
+        }
         Ok(cfg)
+    }
+}
+
+/// Platt scaling of the step head: `p = sigmoid(scale * logit + bias)`. A positive scale keeps the
+/// order of the scores (and so the ROC curve), it only moves them towards observed frequencies.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    pub scale: f64,
+    pub bias: f64,
+}
+
+impl Default for Calibration {
+    fn default() -> Self {
+        Calibration { scale: 1.0, bias: 0.0 }
+    }
+}
+
+impl Calibration {
+    /// This calibration applied after `inner` (what fitting on already-calibrated scores gives).
+    pub fn after(self, inner: Calibration) -> Calibration {
+        Calibration { scale: self.scale * inner.scale, bias: self.scale * inner.bias + self.bias }
+    }
+
+    /// Calibrate one probability (on the host, for already read-back scores).
+    pub fn apply(self, p: f64) -> f64 {
+        if self == Calibration::default() {
+            return p;
+        }
+        let p = p.clamp(1e-7, 1.0 - 1e-7);
+        let z = (p / (1.0 - p)).ln();
+        1.0 / (1.0 + (-(self.scale * z + self.bias)).exp())
+    }
+
+    /// Fit `scale` and `bias` by logistic regression of `labels` on the logits of `probs`
+    /// (Newton's method with backtracking on the log-loss, plus a tiny ridge term so separable
+    /// data stays finite). `None` if there are no positive or no negative labels.
+    pub fn fit(probs: &[f64], labels: &[bool]) -> Option<Calibration> {
+        let pos = labels.iter().filter(|&&y| y).count();
+        if pos == 0 || pos == labels.len() {
+            return None;
+        }
+        let z: Vec<f64> = probs
+            .iter()
+            .map(|&p| {
+                let p = p.clamp(1e-7, 1.0 - 1e-7);
+                (p / (1.0 - p)).ln()
+            })
+            .collect();
+        let ridge = 1e-6 * labels.len() as f64;
+        let loss = |a: f64, b: f64| -> f64 {
+            let data: f64 = z
+                .iter()
+                .zip(labels)
+                .map(|(&zi, &yi)| {
+                    // log(1 + e^-m) with m the signed margin, computed without overflow
+                    let m = if yi { a * zi + b } else { -(a * zi + b) };
+                    if m >= 0.0 { (-m).exp().ln_1p() } else { -m + m.exp().ln_1p() }
+                })
+                .sum();
+            data + 0.5 * ridge * ((a - 1.0).powi(2) + b * b)
+        };
+        let (mut a, mut b) = (0.0f64, 0.0f64);
+        for _ in 0..100 {
+            let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (ridge * (a - 1.0), ridge * b, ridge, 0.0, ridge);
+            for (&zi, &yi) in z.iter().zip(labels) {
+                let q = 1.0 / (1.0 + (-(a * zi + b)).exp());
+                let r = q - f64::from(u8::from(yi));
+                let w = q * (1.0 - q);
+                ga += r * zi;
+                gb += r;
+                haa += w * zi * zi;
+                hab += w * zi;
+                hbb += w;
+            }
+            let det = haa * hbb - hab * hab;
+            if det <= 0.0 || !det.is_finite() {
+                break;
+            }
+            let da = (hbb * ga - hab * gb) / det;
+            let db = (haa * gb - hab * ga) / det;
+            let current = loss(a, b);
+            let mut t = 1.0;
+            while loss(a - t * da, b - t * db) > current && t > 1e-6 {
+                t *= 0.5;
+            }
+            a -= t * da;
+            b -= t * db;
+            if t * (da.abs() + db.abs()) < 1e-10 {
+                break;
+            }
+        }
+        (a.is_finite() && b.is_finite() && a > 0.0).then_some(Calibration { scale: a, bias: b })
     }
 }
 
@@ -216,7 +318,14 @@ impl Scorer {
             .flat_map(|(b, w)| w.markers.iter().map(move |&m| b * t + m))
             .collect();
         let rows = gather_rows(hidden, &flat);
-        sigmoid(Tensor::cat(vec![model.prm_logits(rows.clone()), model.orm_logits(rows)], 1))
+        sigmoid(Tensor::cat(vec![self.step_logits(model, rows.clone()), model.orm_logits(rows)], 1))
+    }
+
+    /// The step head's logits, calibrated.
+    fn step_logits<const D: usize>(&self, model: &Verifier, hidden: Tensor<D>) -> Tensor<D> {
+        let c = self.config.calibration;
+        let logits = model.prm_logits(hidden);
+        if c == Calibration::default() { logits } else { logits.clone().mul_scalar(c.scale).add_scalar(c.bias) }
     }
 
     /// Probabilities `[n_steps, 2]` of one encoded solution (all its windows in one batch).
@@ -283,7 +392,7 @@ impl Scorer {
         let t = stream.steps[k].len();
         let marker = hidden.slice([0..1, t - 1..t]).reshape([1, self.config.architecture.hidden_size]);
         let logits = Tensor::cat(
-            vec![self.model.prm_logits(marker.clone()), self.model.orm_logits(marker)],
+            vec![self.step_logits(&self.model, marker.clone()), self.model.orm_logits(marker)],
             0,
         );
         Ok(sigmoid(logits.reshape([2])))

@@ -30,6 +30,7 @@ fn small_scorer(limits: Limits) -> Scorer {
         limits,
         threshold: 0.5,
         aggregate: Default::default(),
+        calibration: Default::default(),
         metrics: serde_json::Value::Null,
         training: serde_json::Value::Null,
     };
@@ -147,4 +148,56 @@ fn weights_round_trip_and_bad_weights_are_errors() {
     // malformed config
     let e = Scorer::load(ModelFiles { config: b"{", tokenizer: &tok, weights: vec![1] }, &device);
     assert!(matches!(e, Err(VerifierError::Config(_))));
+}
+
+#[test]
+fn calibration_moves_step_scores_on_both_paths() {
+    use verifier_core::scorer::Calibration;
+    // one scorer, scored before and after setting the calibration (two scorers built one after
+    // the other do not get the same random weights)
+    let mut cal = small_scorer(Limits::default());
+    let c = Calibration { scale: 0.5, bias: -0.3 };
+    let st = steps(5);
+    let p = whole(&cal, "How many apples?", &st);
+    cal.config.calibration = c;
+    let q = whole(&cal, "How many apples?", &st);
+    for (a, b) in p.chunks(2).zip(q.chunks(2)) {
+        assert!((c.apply(a[0] as f64) - b[0] as f64).abs() < 1e-4, "step score {} -> {}", a[0], b[0]);
+        assert_eq!(a[1], b[1], "the answer head is not calibrated");
+    }
+    assert_close(&streamed(&cal, "How many apples?", &st), &q);
+    // a config with a nonsensical calibration is refused
+    let mut bad = cal.config.clone();
+    bad.calibration.scale = -1.0;
+    let e = ModelConfig::from_json(&serde_json::to_vec(&bad).unwrap());
+    assert!(matches!(e, Err(VerifierError::Config(_))));
+    // an old config without the field loads as the identity
+    let mut v = serde_json::to_value(&cal.config).unwrap();
+    v.as_object_mut().unwrap().remove("calibration");
+    let old = ModelConfig::from_json(&serde_json::to_vec(&v).unwrap()).unwrap();
+    assert_eq!(old.calibration, Calibration::default());
+}
+
+#[test]
+fn calibration_fit_recovers_a_known_scaling() {
+    use verifier_core::scorer::Calibration;
+    // Labels drawn (deterministically) from sigmoid(0.4 z - 0.7): the fit must find about that.
+    let truth = Calibration { scale: 0.4, bias: -0.7 };
+    let (mut probs, mut labels) = (Vec::new(), Vec::new());
+    let mut x: u64 = 12345;
+    for i in 0..20000 {
+        let z = -6.0 + 12.0 * (i as f64 / 20000.0);
+        let p = 1.0 / (1.0 + (-z).exp());
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let u = (x >> 11) as f64 / (1u64 << 53) as f64;
+        probs.push(p);
+        labels.push(u < truth.apply(p));
+    }
+    let fit = Calibration::fit(&probs, &labels).unwrap();
+    assert!((fit.scale - 0.4).abs() < 0.05 && (fit.bias + 0.7).abs() < 0.08, "{fit:?}");
+    // composition: fitting again on calibrated scores and composing equals one calibration
+    let inner = Calibration { scale: 2.0, bias: 0.5 };
+    let both = fit.after(inner);
+    assert!((both.apply(0.3) - fit.apply(inner.apply(0.3))).abs() < 1e-9);
+    assert!(Calibration::fit(&[0.2, 0.9], &[true, true]).is_none(), "one class only");
 }
