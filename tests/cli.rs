@@ -237,3 +237,39 @@ fn score_shows_a_false_claim_under_its_step() {
     assert!(out.contains("17 x 4 = 58 ✗ — 68"), "{out}");
     assert!(out.contains("first step below"), "{out}");
 }
+
+#[test]
+fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads() {
+    let data = root().join("../shared/data");
+    if !data.join("processbench/gsm8k.json").is_file() {
+        eprintln!("skipped: no {}", data.display());
+        return;
+    }
+    let tmp = std::env::temp_dir().join(format!("prm-cli-eval-{}", std::process::id()));
+    let model = tmp.join("model");
+    copy_model(&model);
+    let out = tmp.join("reports");
+    let args = |extra: &[&str]| {
+        let mut a = vec!["eval", "--limit", "6", "--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let o = prm().args(args(&["--update-model", "--calibrate-on", "processbench-gsm8k"])).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    for key in ["processbench", "processbench_running_product", "processbench_orm_gated", "calibration", "prm800k_test", "best_of_4_gsm8k_heldout"] {
+        assert!(report[key].is_object(), "report lacks {key}");
+    }
+    assert_eq!(report["calibration"]["candidates"].as_array().unwrap().len(), 2);
+    let fit = &report["calibration"]["fit"];
+    assert!(fit["scale"].as_f64().unwrap() > 0.0, "the gsm8k steps of 6 items hold both labels: {fit}");
+    let cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["threshold"], report["threshold"]);
+    assert_eq!(cfg["calibration"], *fit, "fitted on an uncalibrated model, stored as fitted");
+    assert!(std::fs::read_to_string(model.join("MODEL_CARD.md")).unwrap().contains("Calibration"));
+    // the updated model scores, with calibrated step scores
+    let f = sample("correct.json");
+    let o = prm().args(["score", "--json", "--model", model.to_str().unwrap(), f.to_str().unwrap()]).output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&tmp);
+}

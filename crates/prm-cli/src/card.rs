@@ -43,6 +43,17 @@ fn metrics_tables(m: &Value) -> String {
             &m["processbench_running_product"]["average_f1"],
         ));
     }
+    if m["processbench_orm_gated"].is_object() {
+        s.push_str(&row(
+            &format!(
+                "model + checks, no flag when ORM ≥ {:.2} (threshold {:.2})",
+                m["processbench_orm_gated"]["orm_gate"].as_f64().unwrap_or(f64::NAN),
+                m["processbench_orm_gated"]["threshold"].as_f64().unwrap_or(f64::NAN)
+            ),
+            &m["processbench_orm_gated"]["subsets"],
+            &m["processbench_orm_gated"]["average_f1"],
+        ));
+    }
     let t = &m["prm800k_test"];
     s.push_str(&format!(
         "\nPRM800K phase-1 test: {} rated steps, step ROC-AUC {:.3}, expected calibration error {:.3}.\n",

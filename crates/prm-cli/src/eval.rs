@@ -249,6 +249,12 @@ fn score_processbench(scorer: &Scorer, cache: &ScoreCache, name: &str, items: &[
     Ok(PbSet::new(name, items, score_items(scorer, cache, &pairs, batch_tokens, name)?))
 }
 
+/// Step scores with every step of a solution set to 1 (never flagged) when its ORM score is at
+/// least `gate`.
+fn gated(sets: &[Vec<f64>], orm: &[f64], gate: f64) -> Vec<Vec<f64>> {
+    sets.iter().zip(orm).map(|(s, &o)| if o >= gate { vec![1.0; s.len()] } else { s.clone() }).collect()
+}
+
 /// Running products of the step scores: the probability that every step so far is right, if the
 /// step scores are read as conditional on the earlier steps being right.
 fn cumulative(sets: &[Vec<f64>]) -> Vec<Vec<f64>> {
@@ -400,11 +406,21 @@ fn run_report(args: ReportArgs) -> Result<()> {
     // Decision rule ablation: the first step whose running product falls below a threshold.
     let running: Vec<Vec<Vec<f64>>> = sets.iter().map(|s| cumulative(&s.checked)).collect();
     let (running_threshold, _) = metrics::best_threshold(&running[0], &sets[0].labels);
+    // ... and the step rule gated by the answer head: no step is flagged when the ORM accepts the
+    // final answer (both thresholds chosen on gsm8k).
+    let (gate, gate_threshold, _) = (1..20)
+        .map(|g| g as f64 / 20.0)
+        .map(|g| {
+            let (t, f1) = metrics::best_threshold(&gated(&sets[0].checked, &sets[0].orm, g), &sets[0].labels);
+            (g, t, f1)
+        })
+        .fold((1.0, threshold, -1.0), |best, cur| if cur.2 > best.2 { cur } else { best });
     let mut pb = serde_json::Map::new();
     let mut pb_model = serde_json::Map::new();
     let mut pb_checks = serde_json::Map::new();
     let mut pb_running = serde_json::Map::new();
-    let (mut f1s, mut f1s_model, mut f1s_checks, mut f1s_running) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut pb_gated = serde_json::Map::new();
+    let (mut f1s, mut f1s_model, mut f1s_checks, mut f1s_running, mut f1s_gated) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut curves = Vec::new();
     let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) = (0usize, 0usize, 0usize, 0usize);
     for (s, run) in sets.iter().zip(&running) {
@@ -412,6 +428,9 @@ fn run_report(args: ReportArgs) -> Result<()> {
         let rm = metrics::processbench_f1(&s.scores, &s.labels, model_threshold);
         let rc = metrics::processbench_f1(&s.checks_only, &s.labels, 0.5);
         let rr = metrics::processbench_f1(run, &s.labels, running_threshold);
+        let rg = metrics::processbench_f1(&gated(&s.checked, &s.orm, gate), &s.labels, gate_threshold);
+        f1s_gated.push(rg.f1);
+        pb_gated.insert(s.name.clone(), serde_json::to_value(&rg)?);
         f1s.push(r.f1);
         f1s_model.push(rm.f1);
         f1s_checks.push(rc.f1);
@@ -466,6 +485,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
         "processbench_model_only": {"threshold": model_threshold, "subsets": pb_model, "average_f1": mean(&f1s_model)},
         "processbench_checks_only": {"subsets": pb_checks, "average_f1": mean(&f1s_checks)},
         "processbench_running_product": {"threshold": running_threshold, "subsets": pb_running, "average_f1": mean(&f1s_running)},
+        "processbench_orm_gated": {"threshold": gate_threshold, "orm_gate": gate, "subsets": pb_gated, "average_f1": mean(&f1s_gated)},
         "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm, "checks_flag": rawr_checks},
         "calibration": {
             "fitted_on": if args.calibrate_on == CalibrationSet::Prm800kTrain { "prm800k-train" } else { "processbench-gsm8k" },
@@ -574,6 +594,7 @@ fn print_report(r: &serde_json::Value) {
         ("processbench_model_only", "model alone"),
         ("processbench_checks_only", "checks alone"),
         ("processbench_running_product", "running product rule"),
+        ("processbench_orm_gated", "step rule gated by the ORM"),
     ] {
         let subsets = r[key]["subsets"].as_object().map(|o| {
             o.iter().map(|(k, v)| format!("{k} {:.1}", 100.0 * v["f1"].as_f64().unwrap_or(0.0))).collect::<Vec<_>>().join(", ")
@@ -635,6 +656,7 @@ mod tests {
         assert!(cal.scores[0][0] > 0.9 && cal.scores[0][1] < 0.4);
         assert_eq!(cal.checked[1][1], 0.0, "still 0 after calibration");
         assert_eq!(cumulative(&[vec![0.5, 0.5, 1.0]]), vec![vec![0.5, 0.25, 0.25]]);
+        assert_eq!(gated(&[vec![0.1, 0.2], vec![0.3]], &[0.9, 0.2], 0.5), vec![vec![1.0, 1.0], vec![0.3]]);
     }
 
     #[test]
