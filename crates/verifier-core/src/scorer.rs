@@ -60,6 +60,12 @@ impl ModelConfig {
     }
 }
 
+/// The log-odds of a probability (kept finite at 0 and 1).
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-7, 1.0 - 1e-7);
+    (p / (1.0 - p)).ln()
+}
+
 /// Platt scaling of the step head: `p = sigmoid(scale * logit + bias)`. A positive scale keeps the
 /// order of the scores (and so the ROC curve), it only moves them towards observed frequencies.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -85,9 +91,7 @@ impl Calibration {
         if self == Calibration::default() {
             return p;
         }
-        let p = p.clamp(1e-7, 1.0 - 1e-7);
-        let z = (p / (1.0 - p)).ln();
-        1.0 / (1.0 + (-(self.scale * z + self.bias)).exp())
+        1.0 / (1.0 + (-(self.scale * logit(p) + self.bias)).exp())
     }
 
     /// Fit `scale` and `bias` by logistic regression of `labels` on the logits of `probs`
@@ -98,13 +102,7 @@ impl Calibration {
         if pos == 0 || pos == labels.len() {
             return None;
         }
-        let z: Vec<f64> = probs
-            .iter()
-            .map(|&p| {
-                let p = p.clamp(1e-7, 1.0 - 1e-7);
-                (p / (1.0 - p)).ln()
-            })
-            .collect();
+        let z: Vec<f64> = probs.iter().map(|&p| logit(p)).collect();
         let ridge = 1e-6 * labels.len() as f64;
         let loss = |a: f64, b: f64| -> f64 {
             let data: f64 = z
