@@ -1,6 +1,6 @@
-//! Training from the pretrained checkpoint: a short run writes atomic checkpoints, `--resume`
-//! continues from them after the process is gone, and the model directory it writes loads and
-//! scores. Needs the data folder and `.cache/minilm` (made by scripts/setup.sh).
+//! Training from the pretrained checkpoint: a short run (stopped early by `--stop-at-step`) writes
+//! atomic checkpoints, `--resume` continues from them after the process is gone, and the model
+//! directory it writes loads and scores. Needs the data folder and `.cache/minilm` (made by scripts/setup.sh).
 
 use std::{path::Path, process::Command};
 
@@ -27,18 +27,21 @@ fn train(work: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
 fn train_checkpoints_resumes_and_writes_a_loadable_model() {
     let work = std::env::temp_dir().join(format!("prm-train-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    let o = train(&work, "2", &[]);
+    // a schedule of 4 steps, stopped after 2
+    let o = train(&work, "4", &["--stop-at-step", "2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stopping at step 2"));
     let progress: serde_json::Value = serde_json::from_slice(&std::fs::read(work.join("progress.json")).unwrap()).unwrap();
     assert_eq!(progress["step"], 2);
+    assert_eq!(progress["args"]["steps"], 4, "--stop-at-step keeps the schedule");
     let first = std::fs::read(work.join("checkpoint.bpk")).unwrap();
 
     let o = train(&work, "3", &["--resume"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
-    assert!(err.contains("resuming at step 2 of 3"), "{err}");
+    assert!(err.contains("resuming at step 2 of 4"), "a smaller --steps does not shorten the schedule: {err}");
     let progress: serde_json::Value = serde_json::from_slice(&std::fs::read(work.join("progress.json")).unwrap()).unwrap();
-    assert_eq!(progress["step"], 3);
+    assert_eq!(progress["step"], 4);
     assert_ne!(first, std::fs::read(work.join("checkpoint.bpk")).unwrap(), "the resumed step changed the weights");
     // no temporary files left behind
     for e in std::fs::read_dir(&work).unwrap() {

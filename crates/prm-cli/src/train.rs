@@ -63,6 +63,10 @@ pub struct TrainArgs {
     /// Stop (checkpoint and write the model) after this many minutes.
     #[arg(long)]
     pub max_minutes: Option<f64>,
+    /// Stop (checkpoint and write the model) at this step; unlike a smaller --steps it does not
+    /// change the learning-rate schedule.
+    #[arg(long)]
+    pub stop_at_step: Option<usize>,
     /// Also train the word embeddings (frozen by default: cheaper on CPU).
     #[arg(long)]
     pub train_embeddings: bool,
@@ -247,10 +251,11 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         let p: Progress = serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
         // The training state comes from the checkpoint; where to write the model and when to stop
         // come from this command line.
-        let (steps, max_minutes, out) = (args.steps, args.max_minutes, args.out.clone());
+        let (steps, max_minutes, out, stop_at) = (args.steps, args.max_minutes, args.out.clone(), args.stop_at_step);
         args = p.args;
         args.steps = steps.max(args.steps);
         args.max_minutes = max_minutes;
+        args.stop_at_step = stop_at;
         args.out = out;
         args.resume = true;
         let tokenizer_json = std::fs::read_to_string(&tok_path)?;
@@ -312,6 +317,10 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             && t0.elapsed().as_secs_f64() > m * 60.0
         {
             eprintln!("time limit reached at step {step}");
+            break;
+        }
+        if args.stop_at_step.is_some_and(|s| step >= s) {
+            eprintln!("stopping at step {step} (--stop-at-step)");
             break;
         }
         // Draw a pool of examples, sort by length, take a length-homogeneous batch.
