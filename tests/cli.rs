@@ -248,6 +248,10 @@ fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads(
     let tmp = std::env::temp_dir().join(format!("prm-cli-eval-{}", std::process::id()));
     let model = tmp.join("model");
     copy_model(&model);
+    // start from an uncalibrated copy, so the stored calibration is the fitted one
+    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
+    cfg.as_object_mut().unwrap().remove("calibration");
+    std::fs::write(model.join("config.json"), cfg.to_string()).unwrap();
     let out = tmp.join("reports");
     let args = |extra: &[&str]| {
         let mut a = vec!["eval", "--limit", "6", "--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()];

@@ -393,14 +393,18 @@ fn run_report(args: ReportArgs) -> Result<()> {
     ];
     let fitted = fits.iter().find(|f| f.0 == args.calibrate_on).and_then(|f| f.1);
     let applied = if args.update_model { fitted.unwrap_or_default() } else { Calibration::default() };
+    // ProcessBench: threshold chosen on gsm8k only, on the scores before the calibration and then
+    // carried through it (the calibration keeps the order of the scores, so every decision stays
+    // as it was; choosing on the calibrated scores would move the operating point with the grid).
+    // The product judges by the model combined with the arithmetic checks; the model alone is
+    // reported beside it, each with its own threshold.
+    let (chosen_raw, _) = metrics::best_threshold(&sets[0].checked, &sets[0].labels);
+    let (chosen_model_raw, _) = metrics::best_threshold(&sets[0].scores, &sets[0].labels);
+    let (chosen, chosen_model) = (applied.apply(chosen_raw), applied.apply(chosen_model_raw));
     for s in &mut sets {
         s.calibrate(applied);
     }
 
-    // ProcessBench: threshold chosen on gsm8k only. The product judges by the model combined with
-    // the arithmetic checks; the model alone is reported beside it, each with its own threshold.
-    let (chosen, _) = metrics::best_threshold(&sets[0].checked, &sets[0].labels);
-    let (chosen_model, _) = metrics::best_threshold(&sets[0].scores, &sets[0].labels);
     let threshold = args.common.threshold.unwrap_or(if args.update_model { chosen } else { scorer.config.threshold });
     let model_threshold = args.common.threshold.unwrap_or(chosen_model);
     // Decision rule ablation: the first step whose running product falls below a threshold.
