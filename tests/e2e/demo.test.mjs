@@ -2,7 +2,7 @@
 // bad input, and the CPU fallback.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, copyFileSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdirSync, copyFileSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, launch, nativeVerdict, screenshot, ROOT } from './harness.mjs';
 
@@ -44,6 +44,9 @@ test('a sample streams and highlights the same first bad step as prm score', { t
   await streamText(page, sample.problem, sample.steps.join('\n'));
   await page.waitForSelector('#steps[data-done="true"]', { timeout: 120_000 });
   const threshold = Number(await page.inputValue('#threshold'));
+  const stored = JSON.parse(readFileSync(join(ROOT, 'models/verifier/config.json'), 'utf8')).threshold;
+  // the range input keeps 15 significant digits; a 0.01 step would have rounded it to 0.36
+  assert.ok(Math.abs(threshold - stored) < 1e-12, `the slider starts at the stored threshold ${stored}, not ${threshold}`);
   const native = nativeVerdict({ problem: sample.problem, steps: sample.steps }, ['--threshold', String(threshold)]);
   const firstBad = await page.$eval('#steps', (e) => e.dataset.firstBad);
   assert.equal(firstBad, native.first_bad_step === null ? 'none' : String(native.first_bad_step));
