@@ -214,14 +214,21 @@ fn parity_fixture_matches_the_native_build() {
     }
 }
 
+/// The data folder beside the repository (as in CI), if it is there; without it a test that
+/// measures on it has nothing to measure.
+fn shared_data() -> Option<PathBuf> {
+    let data = root().join("../shared/data");
+    if data.join("gsm8k/train.jsonl").is_file() && data.join("processbench/gsm8k.json").is_file() {
+        Some(data)
+    } else {
+        eprintln!("skipped: no {}", data.display());
+        None
+    }
+}
+
 #[test]
 fn arithmetic_checks_raise_no_false_alarm_on_the_reference_solutions() {
-    // The data folder sits beside the repository (as in CI); without it there is nothing to measure.
-    let data = root().join("../shared/data");
-    if !data.join("gsm8k/train.jsonl").is_file() {
-        eprintln!("skipped: no {}", data.display());
-        return;
-    }
+    let Some(data) = shared_data() else { return };
     let o = prm().args(["checks", "--strict", "--show", "5", "--data", data.to_str().unwrap()]).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
@@ -240,11 +247,7 @@ fn score_shows_a_false_claim_under_its_step() {
 
 #[test]
 fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads() {
-    let data = root().join("../shared/data");
-    if !data.join("processbench/gsm8k.json").is_file() {
-        eprintln!("skipped: no {}", data.display());
-        return;
-    }
+    let Some(data) = shared_data() else { return };
     let tmp = std::env::temp_dir().join(format!("prm-cli-eval-{}", std::process::id()));
     let model = tmp.join("model");
     copy_model(&model);

@@ -33,26 +33,16 @@ fn metrics_tables(m: &Value) -> String {
         &m["processbench_model_only"]["average_f1"],
     ));
     s.push_str(&row("arithmetic checks alone", &m["processbench_checks_only"]["subsets"], &m["processbench_checks_only"]["average_f1"]));
-    if m["processbench_running_product"].is_object() {
-        s.push_str(&row(
-            &format!(
-                "model + checks, running-product rule (threshold {:.2})",
-                m["processbench_running_product"]["threshold"].as_f64().unwrap_or(f64::NAN)
-            ),
-            &m["processbench_running_product"]["subsets"],
-            &m["processbench_running_product"]["average_f1"],
-        ));
-    }
-    if m["processbench_orm_gated"].is_object() {
-        s.push_str(&row(
-            &format!(
-                "model + checks, no flag when ORM ≥ {:.2} (threshold {:.2})",
-                m["processbench_orm_gated"]["orm_gate"].as_f64().unwrap_or(f64::NAN),
-                m["processbench_orm_gated"]["threshold"].as_f64().unwrap_or(f64::NAN)
-            ),
-            &m["processbench_orm_gated"]["subsets"],
-            &m["processbench_orm_gated"]["average_f1"],
-        ));
+    // ablation rows (reports written before they existed lack them)
+    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
+    let (running, gated) = (&m["processbench_running_product"], &m["processbench_orm_gated"]);
+    for (r, name) in [
+        (running, format!("model + checks, running-product rule (threshold {:.2})", num(&running["threshold"]))),
+        (gated, format!("model + checks, no flag when ORM ≥ {:.2} (threshold {:.2})", num(&gated["orm_gate"]), num(&gated["threshold"]))),
+    ] {
+        if r.is_object() {
+            s.push_str(&row(&name, &r["subsets"], &r["average_f1"]));
+        }
     }
     let t = &m["prm800k_test"];
     s.push_str(&format!(

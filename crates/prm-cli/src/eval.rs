@@ -68,6 +68,16 @@ pub enum CalibrationSet {
     ProcessbenchGsm8k,
 }
 
+impl CalibrationSet {
+    /// The name on the command line and in the report.
+    fn name(self) -> &'static str {
+        match self {
+            CalibrationSet::Prm800kTrain => "prm800k-train",
+            CalibrationSet::ProcessbenchGsm8k => "processbench-gsm8k",
+        }
+    }
+}
+
 /// Rated PRM800K phase-1 train rows used to fit the calibration.
 const CALIBRATION_ROWS: usize = 2000;
 
@@ -83,8 +93,8 @@ pub struct ReportArgs {
     /// Use only the first N items of every set (quick runs).
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Store the chosen threshold, the calibration fitted on ProcessBench gsm8k and the metrics
-    /// in the model's config.json and card (the report then describes the model as updated).
+    /// Store the chosen threshold, the calibration fitted on the --calibrate-on set and the
+    /// metrics in the model's config.json and card (the report then describes the model as updated).
     #[arg(long)]
     pub update_model: bool,
     /// Data the calibration is fitted on: a sample of PRM800K phase-1 train rows (the training
@@ -120,17 +130,23 @@ struct ScoreCache {
 }
 
 impl ScoreCache {
+    /// Score every time, keep nothing.
+    fn none() -> Self {
+        ScoreCache { dir: None, model_key: 0 }
+    }
+
     fn new(dir: Option<PathBuf>, model_dir: &Path, scorer: &Scorer) -> Result<Self> {
         use std::hash::{DefaultHasher, Hash, Hasher};
-        let mut h = DefaultHasher::new();
-        if dir.is_some() {
-            for f in [model_dir::WEIGHTS, model_dir::TOKENIZER] {
-                let path = model_dir.join(f);
-                std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?.hash(&mut h);
-            }
-            let c = &scorer.config;
-            serde_json::to_string(&(&c.architecture, &c.limits, &c.calibration))?.hash(&mut h);
+        if dir.is_none() {
+            return Ok(Self::none());
         }
+        let mut h = DefaultHasher::new();
+        for f in [model_dir::WEIGHTS, model_dir::TOKENIZER] {
+            let path = model_dir.join(f);
+            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?.hash(&mut h);
+        }
+        let c = &scorer.config;
+        serde_json::to_string(&(&c.architecture, &c.limits, &c.calibration))?.hash(&mut h);
         Ok(ScoreCache { dir, model_key: h.finish() })
     }
 
@@ -280,7 +296,7 @@ pub fn run(args: EvalArgs) -> Result<()> {
 fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
     check_threshold(args.common.threshold)?;
     let (scorer, _) = load(&args.common)?;
-    let cache = ScoreCache::new(None, Path::new(""), &scorer)?;
+    let cache = ScoreCache::none();
     let threshold = args.common.threshold.unwrap_or(scorer.config.threshold);
     let mut rows = Vec::new();
     for f in &args.files {
@@ -377,8 +393,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
     }
     // Calibration: Platt scaling of the step probabilities, fitted on PRM800K train rows (their
     // last, rated step) or on the labelled steps of ProcessBench gsm8k; both fits are reported,
-    // the chosen one is applied to everything below with --update-model. A calibration keeps the
-    // order of the scores, so ProcessBench F1 (threshold chosen after it) does not change.
+    // the chosen one is applied to everything below with --update-model.
     let (pb_p, pb_y) = sets[0].labelled_steps();
     let train = sources::prm800k(&data, "train")?;
     let train_rated: Vec<&verifier_data::LabeledSolution> = train.iter().filter(|s| s.labels.len() == s.steps.len()).collect();
@@ -469,10 +484,10 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let step_y: Vec<bool> = rated.iter().map(|s| *s.labels.last().unwrap_or(&true)).collect();
     let step_p: Vec<f64> = raw_p.iter().map(|&p| applied.apply(p)).collect();
     let auc = metrics::roc_auc(&step_p, &step_y);
-    let calib = metrics::calibration(&step_p, &step_y);
-    let before = metrics::calibration(&raw_p, &step_y);
-    let after: Vec<Option<metrics::Calibration>> =
-        fits.iter().map(|f| f.1.map(|c| metrics::calibration(&raw_p.iter().map(|&p| c.apply(p)).collect::<Vec<_>>(), &step_y))).collect();
+    let calib = metrics::reliability(&step_p, &step_y);
+    let before = metrics::reliability(&raw_p, &step_y);
+    let after: Vec<Option<metrics::Reliability>> =
+        fits.iter().map(|f| f.1.map(|c| metrics::reliability(&raw_p.iter().map(|&p| c.apply(p)).collect::<Vec<_>>(), &step_y))).collect();
 
     // Best-of-N
     let (_, held) = sources::gsm8k_model_solutions(&data, &sources::evaluation_problems(&data)?)?;
@@ -492,12 +507,12 @@ fn run_report(args: ReportArgs) -> Result<()> {
         "processbench_orm_gated": {"threshold": gate_threshold, "orm_gate": gate, "subsets": pb_gated, "average_f1": mean(&f1s_gated)},
         "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm, "checks_flag": rawr_checks},
         "calibration": {
-            "fitted_on": if args.calibrate_on == CalibrationSet::Prm800kTrain { "prm800k-train" } else { "processbench-gsm8k" },
+            "fitted_on": args.calibrate_on.name(),
             "fit": fitted,
             "applied": args.update_model && fitted.is_some(),
             "prm800k_ece_before": before.ece,
             "candidates": fits.iter().zip(&after).map(|(f, a)| json!({
-                "set": if f.0 == CalibrationSet::Prm800kTrain { "prm800k-train" } else { "processbench-gsm8k" },
+                "set": f.0.name(),
                 "steps": f.2,
                 "fit": f.1,
                 "prm800k_ece_after": a.as_ref().map(|a| a.ece),
@@ -510,12 +525,9 @@ fn run_report(args: ReportArgs) -> Result<()> {
     model_dir::write_atomic(&args.out.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
     plots::best_of_n(&args.out.join("best_of_n.svg"), &bo4, &bo8)?;
     plots::f1_vs_threshold(&args.out.join("f1_vs_threshold.svg"), &curves, threshold)?;
+    let names: Vec<String> = fits.iter().map(|f| format!("fitted on {}", f.0.name())).collect();
     let mut series = vec![("model as loaded", &before)];
-    for (f, a) in fits.iter().zip(&after) {
-        if let Some(a) = a {
-            series.push((if f.0 == CalibrationSet::Prm800kTrain { "fitted on PRM800K train" } else { "fitted on ProcessBench gsm8k" }, a));
-        }
-    }
+    series.extend(names.iter().zip(&after).filter_map(|(n, a)| Some((n.as_str(), a.as_ref()?))));
     plots::reliability(&args.out.join("reliability.svg"), &series)?;
 
     if args.update_model {
@@ -643,13 +655,13 @@ mod tests {
         }
     }
 
-    fn pb_item(steps: &[&str], label: i64) -> sources::ProcessBenchItem {
-        serde_json::from_value(json!({"id": "x", "problem": "p", "steps": steps, "label": label})).unwrap()
+    fn pb_item(steps: &[&str], label: i64) -> Result<sources::ProcessBenchItem> {
+        Ok(serde_json::from_value(json!({"id": "x", "problem": "p", "steps": steps, "label": label}))?)
     }
 
     #[test]
-    fn labelled_steps_stop_at_the_first_error_and_calibration_keeps_checks() {
-        let items = [pb_item(&["a", "b", "c"], 1), pb_item(&["a", "2 + 2 = 5"], -1)];
+    fn labelled_steps_stop_at_the_first_error_and_calibration_keeps_checks() -> Result<()> {
+        let items = [pb_item(&["a", "b", "c"], 1)?, pb_item(&["a", "2 + 2 = 5"], -1)?];
         let set = PbSet::new("t", &items, vec![(vec![0.9, 0.4, 0.8], 0.3), (vec![0.7, 0.6], 0.9)]);
         let (p, y) = set.labelled_steps();
         assert_eq!(p, vec![0.9, 0.4, 0.7, 0.6], "the step after the first error has no label");
@@ -661,25 +673,28 @@ mod tests {
         assert_eq!(cal.checked[1][1], 0.0, "still 0 after calibration");
         assert_eq!(cumulative(&[vec![0.5, 0.5, 1.0]]), vec![vec![0.5, 0.25, 0.25]]);
         assert_eq!(gated(&[vec![0.1, 0.2], vec![0.3]], &[0.9, 0.2], 0.5), vec![vec![1.0, 1.0], vec![0.3]]);
+        Ok(())
     }
 
     #[test]
-    fn cache_returns_what_was_stored_for_the_same_items_only() {
+    fn cache_returns_what_was_stored_for_the_same_items_only() -> Result<()> {
         let dir = std::env::temp_dir().join(format!("prm-cache-test-{}", std::process::id()));
         let cache = ScoreCache { dir: Some(dir.clone()), model_key: 42 };
         let steps = vec!["a".to_string()];
         let other = vec!["b".to_string()];
         let items: Vec<(&str, &[String])> = vec![("p", &steps)];
-        let path = cache.path("set 1", &items).unwrap();
-        assert_ne!(path, cache.path("set 1", &[("p", &other)]).unwrap());
-        assert_ne!(path, ScoreCache { dir: Some(dir.clone()), model_key: 43 }.path("set 1", &items).unwrap());
-        std::fs::create_dir_all(&dir).unwrap();
+        let path = cache.path("set 1", &items).context("a cache with a folder has paths")?;
+        assert_ne!(Some(&path), cache.path("set 1", &[("p", &other)]).as_ref());
+        assert_ne!(Some(&path), ScoreCache { dir: Some(dir.clone()), model_key: 43 }.path("set 1", &items).as_ref());
+        assert_eq!(ScoreCache::none().path("set 1", &items), None);
+        std::fs::create_dir_all(&dir)?;
         let stored: Vec<StepProbs> = vec![vec![[0.25, 0.75]]];
-        std::fs::write(&path, serde_json::to_vec(&stored).unwrap()).unwrap();
+        std::fs::write(&path, serde_json::to_vec(&stored)?)?;
         // the stored values come back (scoring would give the model's own, different values)
-        let scorer = crate::model_dir::load(&crate::model_dir::default_model_dir(), &burn::prelude::Device::flex()).unwrap();
-        assert_eq!(cache.scores(&scorer, &items, 4096, "set 1").unwrap(), stored);
+        let scorer = crate::model_dir::load(&crate::model_dir::default_model_dir(), &burn::prelude::Device::flex())?;
+        assert_eq!(cache.scores(&scorer, &items, 4096, "set 1")?, stored);
         std::fs::remove_dir_all(&dir).ok();
+        Ok(())
     }
 
     #[test]

@@ -76,13 +76,13 @@ pub fn best_threshold(step_scores: &[Vec<f64>], labels: &[i64]) -> (f64, f64) {
 
 /// Reliability diagram bins and expected calibration error.
 #[derive(Clone, Debug, Serialize)]
-pub struct Calibration {
+pub struct Reliability {
     pub ece: f64,
     /// (mean predicted, observed frequency, count) per bin of width 0.1.
     pub bins: Vec<(f64, f64, usize)>,
 }
 
-pub fn calibration(probs: &[f64], labels: &[bool]) -> Calibration {
+pub fn reliability(probs: &[f64], labels: &[bool]) -> Reliability {
     let nb = 10;
     let mut sum_p = vec![0.0; nb];
     let mut sum_y = vec![0.0; nb];
@@ -105,7 +105,7 @@ pub fn calibration(probs: &[f64], labels: &[bool]) -> Calibration {
         ece += c / n * (mp - fy).abs();
         bins.push((mp, fy, cnt[b]));
     }
-    Calibration { ece, bins }
+    Reliability { ece, bins }
 }
 
 /// Ways of choosing one of N candidate solutions.
@@ -211,7 +211,7 @@ mod tests {
 
     #[test]
     fn calibration_perfect_and_off() {
-        let c = calibration(&[0.95, 0.95, 0.05, 0.05], &[true, true, false, false]);
+        let c = reliability(&[0.95, 0.95, 0.05, 0.05], &[true, true, false, false]);
         assert!((c.ece - 0.05).abs() < 1e-9);
     }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
-use crate::metrics::Calibration;
+use crate::metrics::Reliability;
 
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("plot: {e:?}")
@@ -93,8 +93,8 @@ pub fn f1_vs_threshold(path: &Path, curves: &[(String, Vec<(f64, f64)>)], chosen
     Ok(())
 }
 
-/// Reliability diagram of step probabilities: one line per `(name, calibration)`.
-pub fn reliability(path: &Path, series: &[(&str, &Calibration)]) -> Result<()> {
+/// Reliability diagram of step probabilities: one line per `(name, reliability)`.
+pub fn reliability(path: &Path, series: &[(&str, &Reliability)]) -> Result<()> {
     let root = SVGBackend::new(path, (560, 560)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)

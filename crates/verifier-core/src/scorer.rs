@@ -86,9 +86,14 @@ impl Calibration {
         Calibration { scale: self.scale * inner.scale, bias: self.scale * inner.bias + self.bias }
     }
 
+    /// True for the identity (no calibration).
+    pub fn is_identity(self) -> bool {
+        self == Calibration::default()
+    }
+
     /// Calibrate one probability (on the host, for already read-back scores).
     pub fn apply(self, p: f64) -> f64 {
-        if self == Calibration::default() {
+        if self.is_identity() {
             return p;
         }
         1.0 / (1.0 + (-(self.scale * logit(p) + self.bias)).exp())
@@ -323,7 +328,7 @@ impl Scorer {
     fn step_logits<const D: usize>(&self, model: &Verifier, hidden: Tensor<D>) -> Tensor<D> {
         let c = self.config.calibration;
         let logits = model.prm_logits(hidden);
-        if c == Calibration::default() { logits } else { logits.clone().mul_scalar(c.scale).add_scalar(c.bias) }
+        if c.is_identity() { logits } else { logits * c.scale + c.bias }
     }
 
     /// Probabilities `[n_steps, 2]` of one encoded solution (all its windows in one batch).

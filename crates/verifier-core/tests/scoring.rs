@@ -151,7 +151,7 @@ fn weights_round_trip_and_bad_weights_are_errors() {
 }
 
 #[test]
-fn calibration_moves_step_scores_on_both_paths() {
+fn calibration_moves_step_scores_on_both_paths() -> Result<(), Box<dyn std::error::Error>> {
     use verifier_core::scorer::Calibration;
     // one scorer, scored before and after setting the calibration (two scorers built one after
     // the other do not get the same random weights)
@@ -169,17 +169,18 @@ fn calibration_moves_step_scores_on_both_paths() {
     // a config with a nonsensical calibration is refused
     let mut bad = cal.config.clone();
     bad.calibration.scale = -1.0;
-    let e = ModelConfig::from_json(&serde_json::to_vec(&bad).unwrap());
+    let e = ModelConfig::from_json(&serde_json::to_vec(&bad)?);
     assert!(matches!(e, Err(VerifierError::Config(_))));
     // an old config without the field loads as the identity
-    let mut v = serde_json::to_value(&cal.config).unwrap();
-    v.as_object_mut().unwrap().remove("calibration");
-    let old = ModelConfig::from_json(&serde_json::to_vec(&v).unwrap()).unwrap();
+    let mut v = serde_json::to_value(&cal.config)?;
+    v.as_object_mut().ok_or("config is an object")?.remove("calibration");
+    let old = ModelConfig::from_json(&serde_json::to_vec(&v)?)?;
     assert_eq!(old.calibration, Calibration::default());
+    Ok(())
 }
 
 #[test]
-fn calibration_fit_recovers_a_known_scaling() {
+fn calibration_fit_recovers_a_known_scaling() -> Result<(), &'static str> {
     use verifier_core::scorer::Calibration;
     // Labels drawn (deterministically) from sigmoid(0.4 z - 0.7): the fit must find about that.
     let truth = Calibration { scale: 0.4, bias: -0.7 };
@@ -193,11 +194,12 @@ fn calibration_fit_recovers_a_known_scaling() {
         probs.push(p);
         labels.push(u < truth.apply(p));
     }
-    let fit = Calibration::fit(&probs, &labels).unwrap();
+    let fit = Calibration::fit(&probs, &labels).ok_or("both classes are present")?;
     assert!((fit.scale - 0.4).abs() < 0.05 && (fit.bias + 0.7).abs() < 0.08, "{fit:?}");
     // composition: fitting again on calibrated scores and composing equals one calibration
     let inner = Calibration { scale: 2.0, bias: 0.5 };
     let both = fit.after(inner);
     assert!((both.apply(0.3) - fit.apply(inner.apply(0.3))).abs() < 1e-9);
     assert!(Calibration::fit(&[0.2, 0.9], &[true, true]).is_none(), "one class only");
+    Ok(())
 }

@@ -122,9 +122,10 @@ pub fn reference_errors() -> Result<Vec<ReferenceError>> {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn reference_errors_parse() {
-        let e = super::reference_errors().unwrap();
+    fn reference_errors_parse() -> Result<(), crate::DataError> {
+        let e = super::reference_errors()?;
         assert!(e.len() >= 20);
         assert!(e.iter().all(|e| matches!(e.dataset.as_str(), "gsm8k" | "math") && !e.claim.is_empty()));
+        Ok(())
     }
 }
