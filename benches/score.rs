@@ -10,11 +10,27 @@ fn shipped() -> Scorer {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/verifier/");
     let read = |f: &str| std::fs::read(format!("{dir}{f}")).expect("shipped model");
     let (config, tokenizer) = (read("config.json"), read("tokenizer.json"));
-    Scorer::load(ModelFiles { config: &config, tokenizer: &tokenizer, weights: read("model.bpk") }, &Device::flex()).expect("loads")
+    Scorer::load(
+        ModelFiles {
+            config: &config,
+            tokenizer: &tokenizer,
+            weights: read("model.bpk"),
+        },
+        &Device::flex(),
+    )
+    .expect("loads")
 }
 
 fn steps(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("Next, {i} boxes hold {} pencils, so we have {} pencils in all.", 12 * i, 12 * i + 36)).collect()
+    (0..n)
+        .map(|i| {
+            format!(
+                "Next, {i} boxes hold {} pencils, so we have {} pencils in all.",
+                12 * i,
+                12 * i + 36
+            )
+        })
+        .collect()
 }
 
 const PROBLEM: &str = "Tom has 3 boxes with 12 pencils each and buys more boxes of 12. How many pencils does he have?";

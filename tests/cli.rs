@@ -20,7 +20,13 @@ fn sample(name: &str) -> PathBuf {
 }
 
 fn run_stdin(args: &[&str], input: &[u8]) -> Output {
-    let mut child = prm().args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+    let mut child = prm()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
     // The program may exit before reading everything (e.g. a bad option): a broken pipe is fine.
     let _ = child.stdin.take().unwrap().write_all(input);
     child.wait_with_output().unwrap()
@@ -37,7 +43,10 @@ fn assert_clean_error(o: &Output, mention: &str) {
     assert!(!err.contains("panicked"), "panic: {err}");
     let lines: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(lines.len(), 1, "one error line expected: {err}");
-    assert!(lines[0].to_lowercase().contains(&mention.to_lowercase()), "{err:?} should mention {mention:?}");
+    assert!(
+        lines[0].to_lowercase().contains(&mention.to_lowercase()),
+        "{err:?} should mention {mention:?}"
+    );
 }
 
 fn verdict(args: &[&str]) -> serde_json::Value {
@@ -48,7 +57,11 @@ fn verdict(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn score_json_has_the_shared_verdict_shape() {
-    let v = verdict(&["score", "--json", sample("wrong_step.json").to_str().unwrap()]);
+    let v = verdict(&[
+        "score",
+        "--json",
+        sample("wrong_step.json").to_str().unwrap(),
+    ]);
     let steps = v["steps"].as_array().unwrap();
     assert_eq!(steps.len(), 3);
     for s in steps {
@@ -86,12 +99,18 @@ fn solution_text_is_split_by_the_shared_splitter_and_stdin_works() {
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["steps"].as_array().unwrap().len(), 3);
-    assert_eq!(v["steps"][1]["text"], "He gives away 10, so he has 36 - 10 = 26 pencils.");
+    assert_eq!(
+        v["steps"][1]["text"],
+        "He gives away 10, so he has 36 - 10 = 26 pencils."
+    );
 }
 
 #[test]
 fn table_output_is_readable() {
-    let o = prm().args(["score", sample("wrong_step.json").to_str().unwrap()]).output().unwrap();
+    let o = prm()
+        .args(["score", sample("wrong_step.json").to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("PRM score (product)"));
@@ -104,8 +123,14 @@ fn bad_inputs_are_one_line_errors() {
     let cases: Vec<(Vec<u8>, &str)> = vec![
         (b"".to_vec(), "empty"),
         (b"{\"problem\": ".to_vec(), "malformed JSON"),
-        (b"{\"problem\": \"p\", \"steps\": [\"\xff\xfe\"]}".to_vec(), "UTF-8"),
-        (b"{\"problem\": \"\", \"steps\": [\"a\"]}".to_vec(), "problem is empty"),
+        (
+            b"{\"problem\": \"p\", \"steps\": [\"\xff\xfe\"]}".to_vec(),
+            "UTF-8",
+        ),
+        (
+            b"{\"problem\": \"\", \"steps\": [\"a\"]}".to_vec(),
+            "problem is empty",
+        ),
         (b"{\"problem\": \"p\", \"steps\": []}".to_vec(), "no steps"),
         (b"[1, 2]".to_vec(), "malformed JSON"),
     ];
@@ -114,9 +139,21 @@ fn bad_inputs_are_one_line_errors() {
     }
     let many: Vec<String> = (0..10_000).map(|i| format!("x = {i}")).collect();
     let req = serde_json::json!({"problem": "p", "steps": many});
-    assert_clean_error(&run_stdin(&["score"], req.to_string().as_bytes()), "too many steps");
-    assert_clean_error(&run_stdin(&["score", "--threshold", "2"], b"{}"), "threshold");
-    assert_clean_error(&prm().args(["score", "/nonexistent/x.json"]).output().unwrap(), "cannot read");
+    assert_clean_error(
+        &run_stdin(&["score"], req.to_string().as_bytes()),
+        "too many steps",
+    );
+    assert_clean_error(
+        &run_stdin(&["score", "--threshold", "2"], b"{}"),
+        "threshold",
+    );
+    assert_clean_error(
+        &prm()
+            .args(["score", "/nonexistent/x.json"])
+            .output()
+            .unwrap(),
+        "cannot read",
+    );
 }
 
 #[test]
@@ -141,7 +178,12 @@ fn broken_model_files_are_one_line_errors() {
     let tmp = std::env::temp_dir().join(format!("prm-cli-test-{}", std::process::id()));
     let f = sample("correct.json");
     let f = f.to_str().unwrap();
-    let run = |dir: &Path| prm().args(["score", "--model", dir.to_str().unwrap(), f]).output().unwrap();
+    let run = |dir: &Path| {
+        prm()
+            .args(["score", "--model", dir.to_str().unwrap(), f])
+            .output()
+            .unwrap()
+    };
 
     assert_clean_error(&run(&tmp.join("missing")), "not found");
 
@@ -158,7 +200,8 @@ fn broken_model_files_are_one_line_errors() {
 
     let arch = tmp.join("arch");
     copy_model(&arch);
-    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(arch.join("config.json")).unwrap()).unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(arch.join("config.json")).unwrap()).unwrap();
     cfg["architecture"]["num_layers"] = 7.into();
     std::fs::write(arch.join("config.json"), cfg.to_string()).unwrap();
     assert_clean_error(&run(&arch), "weights");
@@ -173,32 +216,64 @@ fn broken_model_files_are_one_line_errors() {
 #[test]
 fn processbench_eval_reports_f1_per_file() {
     let f = sample("processbench_mini.json");
-    let o = prm().args(["eval", "processbench", "--json", f.to_str().unwrap()]).output().unwrap();
+    let o = prm()
+        .args(["eval", "processbench", "--json", f.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     let r = &v["files"]["processbench_mini"];
     assert_eq!(r["n"], 3);
-    let (e, c, f1) = (r["acc_erroneous"].as_f64().unwrap(), r["acc_correct"].as_f64().unwrap(), r["f1"].as_f64().unwrap());
-    let want = if e + c > 0.0 { 2.0 * e * c / (e + c) } else { 0.0 };
+    let (e, c, f1) = (
+        r["acc_erroneous"].as_f64().unwrap(),
+        r["acc_correct"].as_f64().unwrap(),
+        r["f1"].as_f64().unwrap(),
+    );
+    let want = if e + c > 0.0 {
+        2.0 * e * c / (e + c)
+    } else {
+        0.0
+    };
     assert!((f1 - want).abs() < 1e-12);
     // threshold 0: nothing is ever flagged -> every correct item right, every erroneous one wrong
-    let o = prm().args(["eval", "processbench", "--json", "--threshold", "0", f.to_str().unwrap()]).output().unwrap();
+    let o = prm()
+        .args([
+            "eval",
+            "processbench",
+            "--json",
+            "--threshold",
+            "0",
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["files"]["processbench_mini"]["acc_correct"], 1.0);
     assert_eq!(v["files"]["processbench_mini"]["acc_erroneous"], 0.0);
-    assert_clean_error(&prm().args(["eval", "processbench", "/nonexistent.json"]).output().unwrap(), "cannot read");
+    assert_clean_error(
+        &prm()
+            .args(["eval", "processbench", "/nonexistent.json"])
+            .output()
+            .unwrap(),
+        "cannot read",
+    );
 }
 
 #[test]
 fn eval_without_data_is_a_clear_error() {
-    let o = prm().args(["eval", "--data", "/nonexistent/data"]).output().unwrap();
+    let o = prm()
+        .args(["eval", "--data", "/nonexistent/data"])
+        .output()
+        .unwrap();
     assert_clean_error(&o, "data folder");
 }
 
 #[test]
 fn parity_fixture_matches_the_native_build() {
     // The browser tests compare WebGPU and CPU scores with these native ones; they must be current.
-    let cases: Vec<serde_json::Value> = serde_json::from_slice(&std::fs::read(root().join("tests/fixtures/parity.json")).unwrap()).unwrap();
+    let cases: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(root().join("tests/fixtures/parity.json")).unwrap())
+            .unwrap();
     assert!(cases.len() >= 3);
     for c in cases {
         let req = serde_json::json!({"problem": c["problem"], "steps": c["steps"]});
@@ -206,10 +281,21 @@ fn parity_fixture_matches_the_native_build() {
         assert!(o.status.success());
         let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         let stored = &c["native"];
-        assert_eq!(v["first_bad_step"], stored["first_bad_step"], "run scripts/parity-fixture.sh after changing the model");
-        for (a, b) in v["steps"].as_array().unwrap().iter().zip(stored["steps"].as_array().unwrap()) {
+        assert_eq!(
+            v["first_bad_step"], stored["first_bad_step"],
+            "run scripts/parity-fixture.sh after changing the model"
+        );
+        for (a, b) in v["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .zip(stored["steps"].as_array().unwrap())
+        {
             let (a, b) = (a["score"].as_f64().unwrap(), b["score"].as_f64().unwrap());
-            assert!((a - b).abs() < 1e-5, "{a} vs stored {b}: run scripts/parity-fixture.sh after changing the model");
+            assert!(
+                (a - b).abs() < 1e-5,
+                "{a} vs stored {b}: run scripts/parity-fixture.sh after changing the model"
+            );
         }
     }
 }
@@ -229,15 +315,29 @@ fn shared_data() -> Option<PathBuf> {
 #[test]
 fn arithmetic_checks_raise_no_false_alarm_on_the_reference_solutions() {
     let Some(data) = shared_data() else { return };
-    let o = prm().args(["checks", "--strict", "--show", "5", "--data", data.to_str().unwrap()]).output().unwrap();
+    let o = prm()
+        .args([
+            "checks",
+            "--strict",
+            "--show",
+            "5",
+            "--data",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains("GSM8K train") && out.contains("-> 0 false alarms"), "{out}");
+    assert!(
+        out.contains("GSM8K train") && out.contains("-> 0 false alarms"),
+        "{out}"
+    );
 }
 
 #[test]
 fn score_shows_a_false_claim_under_its_step() {
-    let req = br#"{"problem": "Tom buys 17 packs of 4 pens.", "steps": ["He has 17 x 4 = 58 pens."]}"#;
+    let req =
+        br#"{"problem": "Tom buys 17 packs of 4 pens.", "steps": ["He has 17 x 4 = 58 pens."]}"#;
     let o = run_stdin(&["score"], req);
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
@@ -252,31 +352,83 @@ fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads(
     let model = tmp.join("model");
     copy_model(&model);
     // start from an uncalibrated copy, so the stored calibration is the fitted one
-    let mut cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
     cfg.as_object_mut().unwrap().remove("calibration");
     std::fs::write(model.join("config.json"), cfg.to_string()).unwrap();
     let out = tmp.join("reports");
     let args = |extra: &[&str]| {
-        let mut a = vec!["eval", "--limit", "6", "--model", model.to_str().unwrap(), "--data", data.to_str().unwrap(), "--out", out.to_str().unwrap()];
+        let mut a = vec![
+            "eval",
+            "--limit",
+            "6",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
         a.extend_from_slice(extra);
         a.into_iter().map(String::from).collect::<Vec<_>>()
     };
-    let o = prm().args(args(&["--update-model", "--calibrate-on", "processbench-gsm8k"])).output().unwrap();
+    let o = prm()
+        .args(args(&[
+            "--update-model",
+            "--calibrate-on",
+            "processbench-gsm8k",
+        ]))
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
-    let report: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
-    for key in ["processbench", "processbench_running_product", "processbench_orm_gated", "calibration", "prm800k_test", "best_of_4_gsm8k_heldout"] {
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    for key in [
+        "processbench",
+        "processbench_running_product",
+        "processbench_orm_gated",
+        "calibration",
+        "prm800k_test",
+        "best_of_4_gsm8k_heldout",
+    ] {
         assert!(report[key].is_object(), "report lacks {key}");
     }
-    assert_eq!(report["calibration"]["candidates"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        report["calibration"]["candidates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
     let fit = &report["calibration"]["fit"];
-    assert!(fit["scale"].as_f64().unwrap() > 0.0, "the gsm8k steps of 6 items hold both labels: {fit}");
-    let cfg: serde_json::Value = serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
+    assert!(
+        fit["scale"].as_f64().unwrap() > 0.0,
+        "the gsm8k steps of 6 items hold both labels: {fit}"
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["threshold"], report["threshold"]);
-    assert_eq!(cfg["calibration"], *fit, "fitted on an uncalibrated model, stored as fitted");
-    assert!(std::fs::read_to_string(model.join("MODEL_CARD.md")).unwrap().contains("Calibration"));
+    assert_eq!(
+        cfg["calibration"], *fit,
+        "fitted on an uncalibrated model, stored as fitted"
+    );
+    assert!(
+        std::fs::read_to_string(model.join("MODEL_CARD.md"))
+            .unwrap()
+            .contains("Calibration")
+    );
     // the updated model scores, with calibrated step scores
     let f = sample("correct.json");
-    let o = prm().args(["score", "--json", "--model", model.to_str().unwrap(), f.to_str().unwrap()]).output().unwrap();
+    let o = prm()
+        .args([
+            "score",
+            "--json",
+            "--model",
+            model.to_str().unwrap(),
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&tmp);
 }

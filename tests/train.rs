@@ -9,7 +9,8 @@ fn root() -> &'static Path {
 }
 
 fn train(work: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
-    let data = std::env::var("PRM_DATA").unwrap_or_else(|_| root().join("../shared/data").display().to_string());
+    let data = std::env::var("PRM_DATA")
+        .unwrap_or_else(|_| root().join("../shared/data").display().to_string());
     Command::new(env!("CARGO_BIN_EXE_prm"))
         .args(["train", "--data", &data, "--minilm"])
         .arg(root().join(".cache/minilm"))
@@ -17,7 +18,16 @@ fn train(work: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
         .arg(work)
         .arg("--out")
         .arg(work.join("model"))
-        .args(["--steps", steps, "--checkpoint-every", "1", "--batch-tokens", "256", "--max-train-tokens", "128"])
+        .args([
+            "--steps",
+            steps,
+            "--checkpoint-every",
+            "1",
+            "--batch-tokens",
+            "256",
+            "--max-train-tokens",
+            "128",
+        ])
         .args(extra)
         .output()
         .unwrap()
@@ -31,25 +41,42 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
     let o = train(&work, "4", &["--stop-at-step", "2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("stopping at step 2"));
-    let progress: serde_json::Value = serde_json::from_slice(&std::fs::read(work.join("progress.json")).unwrap()).unwrap();
+    let progress: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("progress.json")).unwrap()).unwrap();
     assert_eq!(progress["step"], 2);
-    assert_eq!(progress["args"]["steps"], 4, "--stop-at-step keeps the schedule");
+    assert_eq!(
+        progress["args"]["steps"], 4,
+        "--stop-at-step keeps the schedule"
+    );
     let first = std::fs::read(work.join("checkpoint.bpk")).unwrap();
 
     let o = train(&work, "3", &["--resume"]);
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
-    assert!(err.contains("resuming at step 2 of 4"), "a smaller --steps does not shorten the schedule: {err}");
-    let progress: serde_json::Value = serde_json::from_slice(&std::fs::read(work.join("progress.json")).unwrap()).unwrap();
+    assert!(
+        err.contains("resuming at step 2 of 4"),
+        "a smaller --steps does not shorten the schedule: {err}"
+    );
+    let progress: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(work.join("progress.json")).unwrap()).unwrap();
     assert_eq!(progress["step"], 4);
-    assert_ne!(first, std::fs::read(work.join("checkpoint.bpk")).unwrap(), "the resumed step changed the weights");
+    assert_ne!(
+        first,
+        std::fs::read(work.join("checkpoint.bpk")).unwrap(),
+        "the resumed step changed the weights"
+    );
     // no temporary files left behind
     for e in std::fs::read_dir(&work).unwrap() {
         let name = e.unwrap().file_name().to_string_lossy().to_string();
         assert!(!name.contains(".tmp-"), "left {name}");
     }
     let model = work.join("model");
-    for f in ["config.json", "tokenizer.json", "model.bpk", "MODEL_CARD.md"] {
+    for f in [
+        "config.json",
+        "tokenizer.json",
+        "model.bpk",
+        "MODEL_CARD.md",
+    ] {
         assert!(model.join(f).is_file(), "{f}");
     }
     let o = Command::new(env!("CARGO_BIN_EXE_prm"))

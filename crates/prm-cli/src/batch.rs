@@ -49,32 +49,53 @@ pub fn score_all(
     }
     // One worker per core (the CPU backend runs a batch this size on about one core), each with
     // its own copy of the model, taking the next batch from a shared counter.
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(batches.len()).max(1);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(batches.len())
+        .max(1);
     let next = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<(usize, Result<Vec<f32>, String>)> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..threads)
             .map(|_| {
-                let (model, next, batches, jobs, bar) = (scorer.model.clone(), &next, &batches, &jobs, &bar);
+                let (model, next, batches, jobs, bar) =
+                    (scorer.model.clone(), &next, &batches, &jobs, &bar);
                 let label = label.to_string();
                 scope.spawn(move || {
                     let mut done = Vec::new();
                     loop {
                         let b = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         let Some(range) = batches.get(b) else { break };
-                        let batch: Vec<&WindowInput> = jobs[range.clone()].iter().map(|(_, w)| w).collect();
+                        let batch: Vec<&WindowInput> =
+                            jobs[range.clone()].iter().map(|(_, w)| w).collect();
                         let probs = scorer.marker_probabilities_with(&model, &batch);
-                        done.push((b, probs.into_data().try_to_vec::<f32>().map_err(|e| format!("{e:?}"))));
+                        done.push((
+                            b,
+                            probs
+                                .into_data()
+                                .try_to_vec::<f32>()
+                                .map_err(|e| format!("{e:?}")),
+                        ));
                         bar.inc(range.len() as u64);
                         // without a terminal, a line every tenth of the batches
-                        if bar.is_hidden() && batches.len() >= 10 && (b + 1) % (batches.len() / 10) == 0 {
-                            eprintln!("{label}: {} of {} windows", bar.position(), bar.length().unwrap_or(0));
+                        if bar.is_hidden()
+                            && batches.len() >= 10
+                            && (b + 1) % (batches.len() / 10) == 0
+                        {
+                            eprintln!(
+                                "{label}: {} of {} windows",
+                                bar.position(),
+                                bar.length().unwrap_or(0)
+                            );
                         }
                     }
                     done
                 })
             })
             .collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
     });
     for (b, values) in results {
         let range = batches[b].clone();

@@ -4,7 +4,8 @@ use serde_json::Value;
 use verifier_core::ModelConfig;
 
 fn pct(v: &Value) -> String {
-    v.as_f64().map_or_else(|| "–".to_string(), |x| format!("{:.1}", 100.0 * x))
+    v.as_f64()
+        .map_or_else(|| "–".to_string(), |x| format!("{:.1}", 100.0 * x))
 }
 
 /// The metrics of `prm eval --update-model` as Markdown tables (empty before the first eval).
@@ -26,19 +27,48 @@ fn metrics_tables(m: &Value) -> String {
         let cells: Vec<String> = pb.keys().map(|k| pct(&subsets[k]["f1"])).collect();
         format!("| {name} | {} | {} |\n", cells.join(" | "), pct(avg))
     };
-    s.push_str(&row("model + arithmetic checks (shipped rule)", &m["processbench"], &m["processbench_average_f1"]));
     s.push_str(&row(
-        &format!("model alone (threshold {:.2})", m["processbench_model_only"]["threshold"].as_f64().unwrap_or(f64::NAN)),
+        "model + arithmetic checks (shipped rule)",
+        &m["processbench"],
+        &m["processbench_average_f1"],
+    ));
+    s.push_str(&row(
+        &format!(
+            "model alone (threshold {:.2})",
+            m["processbench_model_only"]["threshold"]
+                .as_f64()
+                .unwrap_or(f64::NAN)
+        ),
         &m["processbench_model_only"]["subsets"],
         &m["processbench_model_only"]["average_f1"],
     ));
-    s.push_str(&row("arithmetic checks alone", &m["processbench_checks_only"]["subsets"], &m["processbench_checks_only"]["average_f1"]));
+    s.push_str(&row(
+        "arithmetic checks alone",
+        &m["processbench_checks_only"]["subsets"],
+        &m["processbench_checks_only"]["average_f1"],
+    ));
     // ablation rows (reports written before they existed lack them)
     let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    let (running, gated) = (&m["processbench_running_product"], &m["processbench_orm_gated"]);
+    let (running, gated) = (
+        &m["processbench_running_product"],
+        &m["processbench_orm_gated"],
+    );
     for (r, name) in [
-        (running, format!("model + checks, running-product rule (threshold {:.2})", num(&running["threshold"]))),
-        (gated, format!("model + checks, no flag when ORM ≥ {:.2} (threshold {:.2})", num(&gated["orm_gate"]), num(&gated["threshold"]))),
+        (
+            running,
+            format!(
+                "model + checks, running-product rule (threshold {:.2})",
+                num(&running["threshold"])
+            ),
+        ),
+        (
+            gated,
+            format!(
+                "model + checks, no flag when ORM ≥ {:.2} (threshold {:.2})",
+                num(&gated["orm_gate"]),
+                num(&gated["threshold"])
+            ),
+        ),
     ] {
         if r.is_object() {
             s.push_str(&row(&name, &r["subsets"], &r["average_f1"]));
@@ -68,7 +98,10 @@ fn metrics_tables(m: &Value) -> String {
         s.push_str(&format!(
             ". {}\n",
             if c["applied"].as_bool() == Some(true) {
-                format!("The shipped scores use the {} fit.", c["fitted_on"].as_str().unwrap_or("?"))
+                format!(
+                    "The shipped scores use the {} fit.",
+                    c["fitted_on"].as_str().unwrap_or("?")
+                )
             } else {
                 "Not applied.".to_string()
             }
@@ -81,15 +114,31 @@ fn metrics_tables(m: &Value) -> String {
         w["items"], w["prm_flags"], w["checks_flag"], w["orm_rejects"]
     ));
     s.push_str("\nBest-of-N accuracy (%):\n\n| method | best-of-4 GSM8K held-out | best-of-8 qwen_math_cot_100 |\n|---|---|---|\n");
-    let b4 = m["best_of_4_gsm8k_heldout"]["rows"].as_array().cloned().unwrap_or_default();
-    let b8 = m["best_of_8_qwen_math"]["rows"].as_array().cloned().unwrap_or_default();
+    let b4 = m["best_of_4_gsm8k_heldout"]["rows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    let b8 = m["best_of_8_qwen_math"]["rows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     for r in &b4 {
         let name = r["method"].as_str().unwrap_or("");
-        let other = b8.iter().find(|x| x["method"] == r["method"]).map_or("–".to_string(), |x| pct(&x["accuracy"]));
+        let other = b8
+            .iter()
+            .find(|x| x["method"] == r["method"])
+            .map_or("–".to_string(), |x| pct(&x["accuracy"]));
         s.push_str(&format!("| {name} | {} | {other} |\n", pct(&r["accuracy"])));
     }
-    for r in b8.iter().filter(|x| !b4.iter().any(|y| y["method"] == x["method"])) {
-        s.push_str(&format!("| {} | – | {} |\n", r["method"].as_str().unwrap_or(""), pct(&r["accuracy"])));
+    for r in b8
+        .iter()
+        .filter(|x| !b4.iter().any(|y| y["method"] == x["method"]))
+    {
+        s.push_str(&format!(
+            "| {} | – | {} |\n",
+            r["method"].as_str().unwrap_or(""),
+            pct(&r["accuracy"])
+        ));
     }
     s
 }

@@ -58,7 +58,11 @@ fn false_alarms<'a>(
     show: usize,
     shown: &mut usize,
 ) -> Tally {
-    let known: Vec<&str> = known.iter().filter(|e| e.dataset == name).map(|e| e.claim.as_str()).collect();
+    let known: Vec<&str> = known
+        .iter()
+        .filter(|e| e.dataset == name)
+        .map(|e| e.claim.as_str())
+        .collect();
     let mut t = Tally::default();
     for step in steps {
         let checks = check_step(step);
@@ -76,8 +80,14 @@ fn false_alarms<'a>(
         t.false_alarms += 1;
         if *shown < show {
             *shown += 1;
-            let bad = flagged.iter().find(|c| !known.contains(&c.claim.as_str())).unwrap_or(&flagged[0]);
-            eprintln!("false alarm ({name}): {:?} expected {:?} in step: {step}", bad.claim, bad.expected);
+            let bad = flagged
+                .iter()
+                .find(|c| !known.contains(&c.claim.as_str()))
+                .unwrap_or(&flagged[0]);
+            eprintln!(
+                "false alarm ({name}): {:?} expected {:?} in step: {step}",
+                bad.claim, bad.expected
+            );
         }
     }
     t
@@ -93,7 +103,9 @@ struct Caught {
 fn caught<'a>(steps: impl Iterator<Item = &'a str>, rng: &mut StdRng) -> Caught {
     let mut c = Caught::default();
     for step in steps {
-        let Some((wrong, _)) = mutate::mutate_step(step, rng) else { continue };
+        let Some((wrong, _)) = mutate::mutate_step(step, rng) else {
+            continue;
+        };
         let checks = check_step(&wrong);
         c.mutated += 1;
         c.with_claims += usize::from(!checks.is_empty());
@@ -117,7 +129,10 @@ struct OnLabels {
 fn on_processbench(items: &[sources::ProcessBenchItem]) -> OnLabels {
     let mut o = OnLabels::default();
     for it in items {
-        let first = it.steps.iter().position(|s| check_step(s).iter().any(|c| !c.holds));
+        let first = it
+            .steps
+            .iter()
+            .position(|s| check_step(s).iter().any(|c| !c.holds));
         if it.label < 0 {
             o.correct_items += 1;
             o.correct_flagged += usize::from(first.is_some());
@@ -135,7 +150,11 @@ fn on_processbench(items: &[sources::ProcessBenchItem]) -> OnLabels {
 }
 
 fn pct(a: usize, b: usize) -> f64 {
-    if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 }
+    if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    }
 }
 
 pub fn run(args: ChecksArgs) -> Result<()> {
@@ -146,23 +165,47 @@ pub fn run(args: ChecksArgs) -> Result<()> {
     let gsm_steps: Vec<String> = gsm
         .iter()
         .flat_map(|it| {
-            let body = it.answer.rsplit_once("####").map(|(b, _)| b).unwrap_or(&it.answer);
+            let body = it
+                .answer
+                .rsplit_once("####")
+                .map(|(b, _)| b)
+                .unwrap_or(&it.answer);
             split_steps(body)
         })
         .collect();
-    let gsm_clean: Vec<String> = gsm.iter().flat_map(|it| sources::gsm8k_reference(it).0).collect();
+    let gsm_clean: Vec<String> = gsm
+        .iter()
+        .flat_map(|it| sources::gsm8k_reference(it).0)
+        .collect();
     let math_steps: Vec<String> = math.iter().flat_map(|m| split_steps(&m.solution)).collect();
 
     let mut shown = 0;
     let known = verifier_data::reference_errors()?;
-    let fa_gsm = false_alarms("gsm8k", &known, gsm_steps.iter().map(String::as_str), args.show, &mut shown);
-    let fa_math = false_alarms("math", &known, math_steps.iter().map(String::as_str), args.show, &mut shown);
+    let fa_gsm = false_alarms(
+        "gsm8k",
+        &known,
+        gsm_steps.iter().map(String::as_str),
+        args.show,
+        &mut shown,
+    );
+    let fa_math = false_alarms(
+        "math",
+        &known,
+        math_steps.iter().map(String::as_str),
+        args.show,
+        &mut shown,
+    );
     let mut rng = StdRng::seed_from_u64(args.seed);
     let mut_gsm = caught(gsm_clean.iter().map(String::as_str), &mut rng);
     let mut_math = caught(math_steps.iter().map(String::as_str), &mut rng);
 
-    println!("correct reference steps: false alarms must be 0 (errors of the reference itself, checked by hand, are listed apart):");
-    for (name, n, t) in [("GSM8K train", gsm.len(), &fa_gsm), ("MATH train", math.len(), &fa_math)] {
+    println!(
+        "correct reference steps: false alarms must be 0 (errors of the reference itself, checked by hand, are listed apart):"
+    );
+    for (name, n, t) in [
+        ("GSM8K train", gsm.len(), &fa_gsm),
+        ("MATH train", math.len(), &fa_math),
+    ] {
         println!(
             "  {name:<12} {n:>5} solutions, {:>6} steps, {:>6} with claims, {:>6} claims -> {} false alarms, {} real errors of the reference caught",
             t.steps, t.steps_with_claims, t.claims, t.false_alarms, t.reference_errors
@@ -180,13 +223,20 @@ pub fn run(args: ChecksArgs) -> Result<()> {
         );
     }
     let false_alarms = fa_gsm.false_alarms + fa_math.false_alarms;
-    println!("ProcessBench (model solutions, expert labels): the checks' first flag vs the labelled first error:");
+    println!(
+        "ProcessBench (model solutions, expert labels): the checks' first flag vs the labelled first error:"
+    );
     let mut pb_json = serde_json::Map::new();
     for sub in sources::PROCESSBENCH_SUBSETS {
         let o = on_processbench(&sources::processbench(&data, sub)?);
         println!(
             "  {sub:<14} correct items {:>4}: {:>3} flagged | erroneous items {:>4}: flag at the labelled step {:>3}, before it {:>3}, after it {:>3}",
-            o.correct_items, o.correct_flagged, o.erroneous_items, o.at_label, o.before_label, o.after_label
+            o.correct_items,
+            o.correct_flagged,
+            o.erroneous_items,
+            o.at_label,
+            o.before_label,
+            o.after_label
         );
         pb_json.insert(
             sub.to_string(),

@@ -108,7 +108,10 @@ pub struct ReportArgs {
 }
 
 fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
-    let dir = common.model.clone().unwrap_or_else(model_dir::default_model_dir);
+    let dir = common
+        .model
+        .clone()
+        .unwrap_or_else(model_dir::default_model_dir);
     let device = device::select(&common.device)?;
     Ok((model_dir::load(&dir, &device)?, dir))
 }
@@ -132,7 +135,10 @@ struct ScoreCache {
 impl ScoreCache {
     /// Score every time, keep nothing.
     fn none() -> Self {
-        ScoreCache { dir: None, model_key: 0 }
+        ScoreCache {
+            dir: None,
+            model_key: 0,
+        }
     }
 
     fn new(dir: Option<PathBuf>, model_dir: &Path, scorer: &Scorer) -> Result<Self> {
@@ -143,11 +149,16 @@ impl ScoreCache {
         let mut h = DefaultHasher::new();
         for f in [model_dir::WEIGHTS, model_dir::TOKENIZER] {
             let path = model_dir.join(f);
-            std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?.hash(&mut h);
+            std::fs::read(&path)
+                .with_context(|| format!("cannot read {}", path.display()))?
+                .hash(&mut h);
         }
         let c = &scorer.config;
         serde_json::to_string(&(&c.architecture, &c.limits, &c.calibration))?.hash(&mut h);
-        Ok(ScoreCache { dir, model_key: h.finish() })
+        Ok(ScoreCache {
+            dir,
+            model_key: h.finish(),
+        })
     }
 
     fn path(&self, label: &str, items: &[(&str, &[String])]) -> Option<PathBuf> {
@@ -156,11 +167,20 @@ impl ScoreCache {
         let mut h = DefaultHasher::new();
         self.model_key.hash(&mut h);
         items.hash(&mut h);
-        let name: String = label.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+        let name: String = label
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+            .collect();
         Some(dir.join(format!("{name}-{:016x}.json", h.finish())))
     }
 
-    fn scores(&self, scorer: &Scorer, items: &[(&str, &[String])], batch_tokens: usize, label: &str) -> Result<Vec<StepProbs>> {
+    fn scores(
+        &self,
+        scorer: &Scorer,
+        items: &[(&str, &[String])],
+        batch_tokens: usize,
+        label: &str,
+    ) -> Result<Vec<StepProbs>> {
         let path = self.path(label, items);
         if let Some(p) = &path
             && let Ok(bytes) = std::fs::read(p)
@@ -177,7 +197,8 @@ impl ScoreCache {
             .collect::<Result<_>>()?;
         if let Some(p) = &path {
             if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
+                std::fs::create_dir_all(d)
+                    .with_context(|| format!("cannot create {}", d.display()))?;
             }
             model_dir::write_atomic(p, &serde_json::to_vec(&probs)?)?;
         }
@@ -186,7 +207,13 @@ impl ScoreCache {
 }
 
 /// Step scores (PRM) and ORM score of each item; an item that cannot be scored is an error.
-fn score_items(scorer: &Scorer, cache: &ScoreCache, items: &[(&str, &[String])], batch_tokens: usize, label: &str) -> Result<Vec<(Vec<f64>, f64)>> {
+fn score_items(
+    scorer: &Scorer,
+    cache: &ScoreCache,
+    items: &[(&str, &[String])],
+    batch_tokens: usize,
+    label: &str,
+) -> Result<Vec<(Vec<f64>, f64)>> {
     Ok(cache
         .scores(scorer, items, batch_tokens, label)?
         .into_iter()
@@ -215,7 +242,10 @@ struct PbSet {
 
 impl PbSet {
     fn new(name: &str, items: &[sources::ProcessBenchItem], scored: Vec<(Vec<f64>, f64)>) -> Self {
-        let checks: Vec<Vec<Vec<Check>>> = items.iter().map(|i| i.steps.iter().map(|t| check_step(t)).collect()).collect();
+        let checks: Vec<Vec<Vec<Check>>> = items
+            .iter()
+            .map(|i| i.steps.iter().map(|t| check_step(t)).collect())
+            .collect();
         let mut set = PbSet {
             name: name.to_string(),
             labels: items.iter().map(|i| i.label).collect(),
@@ -232,7 +262,11 @@ impl PbSet {
     }
 
     fn combined(&self, base: impl Fn(f64) -> f64) -> Vec<Vec<f64>> {
-        self.scores.iter().zip(&self.checks).map(|(s, c)| s.iter().zip(c).map(|(&p, c)| combine(base(p), c)).collect()).collect()
+        self.scores
+            .iter()
+            .zip(&self.checks)
+            .map(|(s, c)| s.iter().zip(c).map(|(&p, c)| combine(base(p), c)).collect())
+            .collect()
     }
 
     /// Apply a calibration to the model's step probabilities (and so to the combined scores).
@@ -260,15 +294,37 @@ impl PbSet {
     }
 }
 
-fn score_processbench(scorer: &Scorer, cache: &ScoreCache, name: &str, items: &[sources::ProcessBenchItem], batch_tokens: usize) -> Result<PbSet> {
-    let pairs: Vec<(&str, &[String])> = items.iter().map(|i| (i.problem.as_str(), i.steps.as_slice())).collect();
-    Ok(PbSet::new(name, items, score_items(scorer, cache, &pairs, batch_tokens, name)?))
+fn score_processbench(
+    scorer: &Scorer,
+    cache: &ScoreCache,
+    name: &str,
+    items: &[sources::ProcessBenchItem],
+    batch_tokens: usize,
+) -> Result<PbSet> {
+    let pairs: Vec<(&str, &[String])> = items
+        .iter()
+        .map(|i| (i.problem.as_str(), i.steps.as_slice()))
+        .collect();
+    Ok(PbSet::new(
+        name,
+        items,
+        score_items(scorer, cache, &pairs, batch_tokens, name)?,
+    ))
 }
 
 /// Step scores with every step of a solution set to 1 (never flagged) when its ORM score is at
 /// least `gate`.
 fn gated(sets: &[Vec<f64>], orm: &[f64], gate: f64) -> Vec<Vec<f64>> {
-    sets.iter().zip(orm).map(|(s, &o)| if o >= gate { vec![1.0; s.len()] } else { s.clone() }).collect()
+    sets.iter()
+        .zip(orm)
+        .map(|(s, &o)| {
+            if o >= gate {
+                vec![1.0; s.len()]
+            } else {
+                s.clone()
+            }
+        })
+        .collect()
 }
 
 /// Running products of the step scores: the probability that every step so far is right, if the
@@ -304,23 +360,62 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         if items.is_empty() {
             bail!("{} has no items", f.display());
         }
-        let name = f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        let name = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
         let set = score_processbench(&scorer, &cache, &name, &items, args.common.batch_tokens)?;
-        let scores = if args.no_checks { &set.scores } else { &set.checked };
-        rows.push((name, metrics::processbench_f1(scores, &set.labels, threshold)));
+        let scores = if args.no_checks {
+            &set.scores
+        } else {
+            &set.checked
+        };
+        rows.push((
+            name,
+            metrics::processbench_f1(scores, &set.labels, threshold),
+        ));
     }
     let avg = rows.iter().map(|r| r.1.f1).sum::<f64>() / rows.len() as f64;
     if args.common.json {
-        let per: serde_json::Map<String, serde_json::Value> =
-            rows.iter().map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap_or_default())).collect();
-        println!("{}", json!({"threshold": threshold, "files": per, "average_f1": avg}));
+        let per: serde_json::Map<String, serde_json::Value> = rows
+            .iter()
+            .map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap_or_default()))
+            .collect();
+        println!(
+            "{}",
+            json!({"threshold": threshold, "files": per, "average_f1": avg})
+        );
     } else {
-        println!("threshold {threshold:.2}, {}", if args.no_checks { "model alone" } else { "model + arithmetic checks" });
-        println!("{:<16} {:>6} {:>10} {:>10} {:>8}", "file", "n", "acc(err)", "acc(cor)", "F1");
+        println!(
+            "threshold {threshold:.2}, {}",
+            if args.no_checks {
+                "model alone"
+            } else {
+                "model + arithmetic checks"
+            }
+        );
+        println!(
+            "{:<16} {:>6} {:>10} {:>10} {:>8}",
+            "file", "n", "acc(err)", "acc(cor)", "F1"
+        );
         for (n, s) in &rows {
-            println!("{:<16} {:>6} {:>10.1} {:>10.1} {:>8.1}", n, s.n, 100.0 * s.acc_erroneous, 100.0 * s.acc_correct, 100.0 * s.f1);
+            println!(
+                "{:<16} {:>6} {:>10.1} {:>10.1} {:>8.1}",
+                n,
+                s.n,
+                100.0 * s.acc_erroneous,
+                100.0 * s.acc_correct,
+                100.0 * s.f1
+            );
         }
-        println!("{:<16} {:>6} {:>10} {:>10} {:>8.1}", "average", "", "", "", 100.0 * avg);
+        println!(
+            "{:<16} {:>6} {:>10} {:>10} {:>8.1}",
+            "average",
+            "",
+            "",
+            "",
+            100.0 * avg
+        );
     }
     Ok(())
 }
@@ -332,7 +427,14 @@ fn take<T>(mut v: Vec<T>, limit: Option<usize>) -> Vec<T> {
     v
 }
 
-fn best_of_n(scorer: &Scorer, cache: &ScoreCache, calibration: Calibration, name: &str, sets: &[sources::BestOfN], batch_tokens: usize) -> Result<serde_json::Value> {
+fn best_of_n(
+    scorer: &Scorer,
+    cache: &ScoreCache,
+    calibration: Calibration,
+    name: &str,
+    sets: &[sources::BestOfN],
+    batch_tokens: usize,
+) -> Result<serde_json::Value> {
     let mut pairs: Vec<(&str, &[String])> = Vec::new();
     for s in sets {
         for c in &s.candidates {
@@ -340,7 +442,15 @@ fn best_of_n(scorer: &Scorer, cache: &ScoreCache, calibration: Calibration, name
         }
     }
     let scored = score_items(scorer, cache, &pairs, batch_tokens, name)?;
-    let mut it = scored.into_iter().map(|(steps, orm)| (steps.into_iter().map(|p| calibration.apply(p)).collect::<Vec<f64>>(), orm));
+    let mut it = scored.into_iter().map(|(steps, orm)| {
+        (
+            steps
+                .into_iter()
+                .map(|p| calibration.apply(p))
+                .collect::<Vec<f64>>(),
+            orm,
+        )
+    });
     let mut selectors = vec![
         Selector::Prm(Aggregate::Product),
         Selector::Prm(Aggregate::Min),
@@ -352,7 +462,10 @@ fn best_of_n(scorer: &Scorer, cache: &ScoreCache, calibration: Calibration, name
         Selector::Random,
         Selector::Oracle,
     ];
-    if sets.iter().any(|s| s.candidates.iter().any(|c| c.reference_score.is_some())) {
+    if sets
+        .iter()
+        .any(|s| s.candidates.iter().any(|c| c.reference_score.is_some()))
+    {
         selectors.insert(7, Selector::Reference);
     }
     let mut totals = vec![0.0; selectors.len()];
@@ -362,7 +475,13 @@ fn best_of_n(scorer: &Scorer, cache: &ScoreCache, calibration: Calibration, name
             .iter()
             .map(|c| {
                 let (steps, orm) = it.next().unwrap_or_default();
-                Scored { answer: &c.answer, correct: c.correct, steps, orm, reference: c.reference_score }
+                Scored {
+                    answer: &c.answer,
+                    correct: c.correct,
+                    steps,
+                    orm,
+                    reference: c.reference_score,
+                }
             })
             .collect();
         for (k, sel) in selectors.iter().enumerate() {
@@ -375,7 +494,9 @@ fn best_of_n(scorer: &Scorer, cache: &ScoreCache, calibration: Calibration, name
         .zip(&totals)
         .map(|(s, t)| json!({"method": s.name(), "accuracy": t / n}))
         .collect();
-    Ok(json!({"problems": sets.len(), "n": sets.first().map_or(0, |s| s.candidates.len()), "rows": rows}))
+    Ok(
+        json!({"problems": sets.len(), "n": sets.first().map_or(0, |s| s.candidates.len()), "rows": rows}),
+    )
 }
 
 fn run_report(args: ReportArgs) -> Result<()> {
@@ -384,7 +505,8 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let (scorer, dir) = load(&args.common)?;
     let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
     let bt = args.common.batch_tokens;
-    std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
 
     let mut sets = Vec::new();
     for sub in sources::PROCESSBENCH_SUBSETS {
@@ -396,18 +518,46 @@ fn run_report(args: ReportArgs) -> Result<()> {
     // the chosen one is applied to everything below with --update-model.
     let (pb_p, pb_y) = sets[0].labelled_steps();
     let train = sources::prm800k(&data, "train")?;
-    let train_rated: Vec<&verifier_data::LabeledSolution> = train.iter().filter(|s| s.labels.len() == s.steps.len()).collect();
+    let train_rated: Vec<&verifier_data::LabeledSolution> = train
+        .iter()
+        .filter(|s| s.labels.len() == s.steps.len())
+        .collect();
     let stride = (train_rated.len() / args.limit.unwrap_or(CALIBRATION_ROWS).max(1)).max(1);
-    let sample: Vec<&verifier_data::LabeledSolution> = train_rated.into_iter().step_by(stride).collect();
-    let pairs: Vec<(&str, &[String])> = sample.iter().map(|s| (s.problem.as_str(), s.steps.as_slice())).collect();
-    let tr_p: Vec<f64> = score_items(&scorer, &cache, &pairs, bt, "prm800k train")?.iter().map(|s| s.0.last().copied().unwrap_or(0.5)).collect();
-    let tr_y: Vec<bool> = sample.iter().map(|s| *s.labels.last().unwrap_or(&true)).collect();
+    let sample: Vec<&verifier_data::LabeledSolution> =
+        train_rated.into_iter().step_by(stride).collect();
+    let pairs: Vec<(&str, &[String])> = sample
+        .iter()
+        .map(|s| (s.problem.as_str(), s.steps.as_slice()))
+        .collect();
+    let tr_p: Vec<f64> = score_items(&scorer, &cache, &pairs, bt, "prm800k train")?
+        .iter()
+        .map(|s| s.0.last().copied().unwrap_or(0.5))
+        .collect();
+    let tr_y: Vec<bool> = sample
+        .iter()
+        .map(|s| *s.labels.last().unwrap_or(&true))
+        .collect();
     let fits = [
-        (CalibrationSet::Prm800kTrain, Calibration::fit(&tr_p, &tr_y), tr_p.len()),
-        (CalibrationSet::ProcessbenchGsm8k, Calibration::fit(&pb_p, &pb_y), pb_p.len()),
+        (
+            CalibrationSet::Prm800kTrain,
+            Calibration::fit(&tr_p, &tr_y),
+            tr_p.len(),
+        ),
+        (
+            CalibrationSet::ProcessbenchGsm8k,
+            Calibration::fit(&pb_p, &pb_y),
+            pb_p.len(),
+        ),
     ];
-    let fitted = fits.iter().find(|f| f.0 == args.calibrate_on).and_then(|f| f.1);
-    let applied = if args.update_model { fitted.unwrap_or_default() } else { Calibration::default() };
+    let fitted = fits
+        .iter()
+        .find(|f| f.0 == args.calibrate_on)
+        .and_then(|f| f.1);
+    let applied = if args.update_model {
+        fitted.unwrap_or_default()
+    } else {
+        Calibration::default()
+    };
     // ProcessBench: threshold chosen on gsm8k only, on the scores before the calibration and then
     // carried through it (the calibration keeps the order of the scores, so every decision stays
     // as it was; choosing on the calibrated scores would move the operating point with the grid).
@@ -420,7 +570,11 @@ fn run_report(args: ReportArgs) -> Result<()> {
         s.calibrate(applied);
     }
 
-    let threshold = args.common.threshold.unwrap_or(if args.update_model { chosen } else { scorer.config.threshold });
+    let threshold = args.common.threshold.unwrap_or(if args.update_model {
+        chosen
+    } else {
+        scorer.config.threshold
+    });
     let model_threshold = args.common.threshold.unwrap_or(chosen_model);
     // Decision rule ablation: the first step whose running product falls below a threshold.
     let running: Vec<Vec<Vec<f64>>> = sets.iter().map(|s| cumulative(&s.checked)).collect();
@@ -430,31 +584,43 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let (gate, gate_threshold, _) = (1..20)
         .map(|g| g as f64 / 20.0)
         .map(|g| {
-            let (t, f1) = metrics::best_threshold(&gated(&sets[0].checked, &sets[0].orm, g), &sets[0].labels);
+            let (t, f1) =
+                metrics::best_threshold(&gated(&sets[0].checked, &sets[0].orm, g), &sets[0].labels);
             (g, t, f1)
         })
-        .fold((1.0, threshold, -1.0), |best, cur| if cur.2 > best.2 { cur } else { best });
+        .fold((1.0, threshold, -1.0), |best, cur| {
+            if cur.2 > best.2 { cur } else { best }
+        });
     let mut pb = serde_json::Map::new();
     let mut pb_model = serde_json::Map::new();
     let mut pb_checks = serde_json::Map::new();
     let mut pb_running = serde_json::Map::new();
     let mut pb_gated = serde_json::Map::new();
-    let (mut f1s, mut f1s_model, mut f1s_checks, mut f1s_running, mut f1s_gated) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut f1s, mut f1s_model, mut f1s_checks, mut f1s_running, mut f1s_gated) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut curves = Vec::new();
-    let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) = (0usize, 0usize, 0usize, 0usize);
+    let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) =
+        (0usize, 0usize, 0usize, 0usize);
     for (s, run) in sets.iter().zip(&running) {
         let r = metrics::processbench_f1(&s.checked, &s.labels, threshold);
         let rm = metrics::processbench_f1(&s.scores, &s.labels, model_threshold);
         let rc = metrics::processbench_f1(&s.checks_only, &s.labels, 0.5);
         let rr = metrics::processbench_f1(run, &s.labels, running_threshold);
-        let rg = metrics::processbench_f1(&gated(&s.checked, &s.orm, gate), &s.labels, gate_threshold);
+        let rg =
+            metrics::processbench_f1(&gated(&s.checked, &s.orm, gate), &s.labels, gate_threshold);
         f1s_gated.push(rg.f1);
         pb_gated.insert(s.name.clone(), serde_json::to_value(&rg)?);
         f1s.push(r.f1);
         f1s_model.push(rm.f1);
         f1s_checks.push(rc.f1);
         f1s_running.push(rr.f1);
-        curves.push((s.name.clone(), metrics::threshold_grid().into_iter().map(|t| (t, metrics::processbench_f1(&s.checked, &s.labels, t).f1)).collect::<Vec<_>>()));
+        curves.push((
+            s.name.clone(),
+            metrics::threshold_grid()
+                .into_iter()
+                .map(|t| (t, metrics::processbench_f1(&s.checked, &s.labels, t).f1))
+                .collect::<Vec<_>>(),
+        ));
         pb.insert(s.name.clone(), serde_json::to_value(&r)?);
         pb_model.insert(s.name.clone(), serde_json::to_value(&rm)?);
         pb_checks.insert(s.name.clone(), serde_json::to_value(&rc)?);
@@ -463,8 +629,12 @@ fn run_report(args: ReportArgs) -> Result<()> {
         for i in 0..s.labels.len() {
             if s.labels[i] >= 0 && s.answer_correct[i] == Some(true) {
                 rawr_n += 1;
-                rawr_prm += usize::from(verifier_core::verdict::first_below(&s.checked[i], threshold).is_some());
-                rawr_checks += usize::from(verifier_core::verdict::first_below(&s.checks_only[i], 0.5).is_some());
+                rawr_prm += usize::from(
+                    verifier_core::verdict::first_below(&s.checked[i], threshold).is_some(),
+                );
+                rawr_checks += usize::from(
+                    verifier_core::verdict::first_below(&s.checks_only[i], 0.5).is_some(),
+                );
                 rawr_orm += usize::from(s.orm[i] < 0.5);
             }
         }
@@ -474,25 +644,60 @@ fn run_report(args: ReportArgs) -> Result<()> {
 
     // PRM800K phase-1 test: every rated step once (the last step of each row).
     let test = take(sources::prm800k(&data, "test")?, args.limit.map(|n| n * 4));
-    let rated: Vec<&verifier_data::LabeledSolution> = test.iter().filter(|s| s.labels.len() == s.steps.len()).collect();
+    let rated: Vec<&verifier_data::LabeledSolution> = test
+        .iter()
+        .filter(|s| s.labels.len() == s.steps.len())
+        .collect();
     // A step's score does not depend on later steps, so a row whose steps are a prefix of a longer
     // row's is read off the longer one: only the longest trajectories are scored.
     let (reps, lookup) = prefix_representatives(&rated);
-    let pairs: Vec<(&str, &[String])> = reps.iter().map(|&i| (rated[i].problem.as_str(), rated[i].steps.as_slice())).collect();
+    let pairs: Vec<(&str, &[String])> = reps
+        .iter()
+        .map(|&i| (rated[i].problem.as_str(), rated[i].steps.as_slice()))
+        .collect();
     let scored = score_items(&scorer, &cache, &pairs, bt, "prm800k test")?;
-    let raw_p: Vec<f64> = lookup.iter().map(|&(r, k)| scored[r].0.get(k).copied().unwrap_or(0.5)).collect();
-    let step_y: Vec<bool> = rated.iter().map(|s| *s.labels.last().unwrap_or(&true)).collect();
+    let raw_p: Vec<f64> = lookup
+        .iter()
+        .map(|&(r, k)| scored[r].0.get(k).copied().unwrap_or(0.5))
+        .collect();
+    let step_y: Vec<bool> = rated
+        .iter()
+        .map(|s| *s.labels.last().unwrap_or(&true))
+        .collect();
     let step_p: Vec<f64> = raw_p.iter().map(|&p| applied.apply(p)).collect();
     let auc = metrics::roc_auc(&step_p, &step_y);
     let calib = metrics::reliability(&step_p, &step_y);
     let before = metrics::reliability(&raw_p, &step_y);
-    let after: Vec<Option<metrics::Reliability>> =
-        fits.iter().map(|f| f.1.map(|c| metrics::reliability(&raw_p.iter().map(|&p| c.apply(p)).collect::<Vec<_>>(), &step_y))).collect();
+    let after: Vec<Option<metrics::Reliability>> = fits
+        .iter()
+        .map(|f| {
+            f.1.map(|c| {
+                metrics::reliability(
+                    &raw_p.iter().map(|&p| c.apply(p)).collect::<Vec<_>>(),
+                    &step_y,
+                )
+            })
+        })
+        .collect();
 
     // Best-of-N
     let (_, held) = sources::gsm8k_model_solutions(&data, &sources::evaluation_problems(&data)?)?;
-    let bo4 = best_of_n(&scorer, &cache, applied, "gsm8k best-of-4", &take(held, args.limit), bt)?;
-    let bo8 = best_of_n(&scorer, &cache, applied, "qwen best-of-8", &take(sources::qwen_best_of_8(&data)?, args.limit), bt)?;
+    let bo4 = best_of_n(
+        &scorer,
+        &cache,
+        applied,
+        "gsm8k best-of-4",
+        &take(held, args.limit),
+        bt,
+    )?;
+    let bo8 = best_of_n(
+        &scorer,
+        &cache,
+        applied,
+        "qwen best-of-8",
+        &take(sources::qwen_best_of_8(&data)?, args.limit),
+        bt,
+    )?;
 
     let report = json!({
         "model": dir.display().to_string(),
@@ -522,12 +727,23 @@ fn run_report(args: ReportArgs) -> Result<()> {
         "best_of_4_gsm8k_heldout": bo4,
         "best_of_8_qwen_math": bo8,
     });
-    model_dir::write_atomic(&args.out.join("report.json"), serde_json::to_string_pretty(&report)?.as_bytes())?;
+    model_dir::write_atomic(
+        &args.out.join("report.json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
     plots::best_of_n(&args.out.join("best_of_n.svg"), &bo4, &bo8)?;
     plots::f1_vs_threshold(&args.out.join("f1_vs_threshold.svg"), &curves, threshold)?;
-    let names: Vec<String> = fits.iter().map(|f| format!("fitted on {}", f.0.name())).collect();
+    let names: Vec<String> = fits
+        .iter()
+        .map(|f| format!("fitted on {}", f.0.name()))
+        .collect();
     let mut series = vec![("model as loaded", &before)];
-    series.extend(names.iter().zip(&after).filter_map(|(n, a)| Some((n.as_str(), a.as_ref()?))));
+    series.extend(
+        names
+            .iter()
+            .zip(&after)
+            .filter_map(|(n, a)| Some((n.as_str(), a.as_ref()?))),
+    );
     plots::reliability(&args.out.join("reliability.svg"), &series)?;
 
     if args.update_model {
@@ -545,7 +761,9 @@ fn run_report(args: ReportArgs) -> Result<()> {
 /// The solutions to score so that every solution's last step is covered: `(representatives,
 /// lookup)` where `lookup[i] = (r, k)` means solution `i`'s last step is step `k` of
 /// representative `r` (an index into `representatives`, which holds indices into `sols`).
-fn prefix_representatives(sols: &[&verifier_data::LabeledSolution]) -> (Vec<usize>, Vec<(usize, usize)>) {
+fn prefix_representatives(
+    sols: &[&verifier_data::LabeledSolution],
+) -> (Vec<usize>, Vec<(usize, usize)>) {
     use std::hash::{DefaultHasher, Hash, Hasher};
     let chain = |s: &verifier_data::LabeledSolution| -> Vec<u64> {
         let mut h = DefaultHasher::new();
@@ -580,19 +798,37 @@ fn prefix_representatives(sols: &[&verifier_data::LabeledSolution]) -> (Vec<usiz
     (reps, lookup)
 }
 
-fn update_model(dir: &Path, threshold: f64, calibration: Calibration, report: &serde_json::Value) -> Result<()> {
+fn update_model(
+    dir: &Path,
+    threshold: f64,
+    calibration: Calibration,
+    report: &serde_json::Value,
+) -> Result<()> {
     let mut cfg = model_dir::read_config(dir)?;
     cfg.threshold = threshold;
     cfg.calibration = calibration.after(cfg.calibration);
     cfg.metrics = report.clone();
-    model_dir::write_atomic(&dir.join(model_dir::CONFIG), serde_json::to_string_pretty(&cfg)?.as_bytes())?;
-    model_dir::write_atomic(&dir.join(model_dir::CARD), crate::card::model_card(&cfg).as_bytes())?;
+    model_dir::write_atomic(
+        &dir.join(model_dir::CONFIG),
+        serde_json::to_string_pretty(&cfg)?.as_bytes(),
+    )?;
+    model_dir::write_atomic(
+        &dir.join(model_dir::CARD),
+        crate::card::model_card(&cfg).as_bytes(),
+    )?;
     Ok(())
 }
 
 fn print_report(r: &serde_json::Value) {
-    println!("threshold {:.2} (F1-best on ProcessBench gsm8k: {:.2})", r["threshold"].as_f64().unwrap_or(0.0), r["threshold_chosen_on_gsm8k"].as_f64().unwrap_or(0.0));
-    println!("{:<16} {:>6} {:>10} {:>10} {:>8}", "ProcessBench", "n", "acc(err)", "acc(cor)", "F1");
+    println!(
+        "threshold {:.2} (F1-best on ProcessBench gsm8k: {:.2})",
+        r["threshold"].as_f64().unwrap_or(0.0),
+        r["threshold_chosen_on_gsm8k"].as_f64().unwrap_or(0.0)
+    );
+    println!(
+        "{:<16} {:>6} {:>10} {:>10} {:>8}",
+        "ProcessBench", "n", "acc(err)", "acc(cor)", "F1"
+    );
     if let Some(pb) = r["processbench"].as_object() {
         for (k, v) in pb {
             println!(
@@ -605,7 +841,14 @@ fn print_report(r: &serde_json::Value) {
             );
         }
     }
-    println!("{:<16} {:>6} {:>10} {:>10} {:>8.1}", "average", "", "", "", 100.0 * r["processbench_average_f1"].as_f64().unwrap_or(0.0));
+    println!(
+        "{:<16} {:>6} {:>10} {:>10} {:>8.1}",
+        "average",
+        "",
+        "",
+        "",
+        100.0 * r["processbench_average_f1"].as_f64().unwrap_or(0.0)
+    );
     for (key, what) in [
         ("processbench_model_only", "model alone"),
         ("processbench_checks_only", "checks alone"),
@@ -613,18 +856,39 @@ fn print_report(r: &serde_json::Value) {
         ("processbench_orm_gated", "step rule gated by the ORM"),
     ] {
         let subsets = r[key]["subsets"].as_object().map(|o| {
-            o.iter().map(|(k, v)| format!("{k} {:.1}", 100.0 * v["f1"].as_f64().unwrap_or(0.0))).collect::<Vec<_>>().join(", ")
+            o.iter()
+                .map(|(k, v)| format!("{k} {:.1}", 100.0 * v["f1"].as_f64().unwrap_or(0.0)))
+                .collect::<Vec<_>>()
+                .join(", ")
         });
-        println!("  {what}: F1 {} -> average {:.1}", subsets.unwrap_or_default(), 100.0 * r[key]["average_f1"].as_f64().unwrap_or(0.0));
+        println!(
+            "  {what}: F1 {} -> average {:.1}",
+            subsets.unwrap_or_default(),
+            100.0 * r[key]["average_f1"].as_f64().unwrap_or(0.0)
+        );
     }
     let c = &r["calibration"];
-    println!("calibration: PRM800K test ECE {:.3} as loaded", c["prm800k_ece_before"].as_f64().unwrap_or(f64::NAN));
+    println!(
+        "calibration: PRM800K test ECE {:.3} as loaded",
+        c["prm800k_ece_before"].as_f64().unwrap_or(f64::NAN)
+    );
     for f in c["candidates"].as_array().cloned().unwrap_or_default() {
-        println!("  fitted on {} ({} steps): {} -> ECE {:.3}", f["set"], f["steps"], f["fit"], f["prm800k_ece_after"].as_f64().unwrap_or(f64::NAN));
+        println!(
+            "  fitted on {} ({} steps): {} -> ECE {:.3}",
+            f["set"],
+            f["steps"],
+            f["fit"],
+            f["prm800k_ece_after"].as_f64().unwrap_or(f64::NAN)
+        );
     }
     println!("  applied: {} ({})", c["applied"], c["fitted_on"]);
     let t = &r["prm800k_test"];
-    println!("PRM800K test: {} rated steps, step AUC {:.3}, ECE {:.3}", t["rated_steps"], t["step_auc"].as_f64().unwrap_or(f64::NAN), t["ece"].as_f64().unwrap_or(f64::NAN));
+    println!(
+        "PRM800K test: {} rated steps, step AUC {:.3}, ECE {:.3}",
+        t["rated_steps"],
+        t["step_auc"].as_f64().unwrap_or(f64::NAN),
+        t["ece"].as_f64().unwrap_or(f64::NAN)
+    );
     let w = &r["right_answer_wrong_reasoning"];
     println!(
         "right answer, wrong step: {} items; PRM (+ checks) flags {}, checks alone {}, ORM rejects {}",
@@ -634,7 +898,11 @@ fn print_report(r: &serde_json::Value) {
         println!("{key} ({} problems):", r[key]["problems"]);
         if let Some(rows) = r[key]["rows"].as_array() {
             for row in rows {
-                println!("  {:<22} {:>6.1}", row["method"].as_str().unwrap_or(""), 100.0 * row["accuracy"].as_f64().unwrap_or(0.0));
+                println!(
+                    "  {:<22} {:>6.1}",
+                    row["method"].as_str().unwrap_or(""),
+                    100.0 * row["accuracy"].as_f64().unwrap_or(0.0)
+                );
             }
         }
     }
@@ -656,42 +924,80 @@ mod tests {
     }
 
     fn pb_item(steps: &[&str], label: i64) -> Result<sources::ProcessBenchItem> {
-        Ok(serde_json::from_value(json!({"id": "x", "problem": "p", "steps": steps, "label": label}))?)
+        Ok(serde_json::from_value(
+            json!({"id": "x", "problem": "p", "steps": steps, "label": label}),
+        )?)
     }
 
     #[test]
     fn labelled_steps_stop_at_the_first_error_and_calibration_keeps_checks() -> Result<()> {
-        let items = [pb_item(&["a", "b", "c"], 1)?, pb_item(&["a", "2 + 2 = 5"], -1)?];
-        let set = PbSet::new("t", &items, vec![(vec![0.9, 0.4, 0.8], 0.3), (vec![0.7, 0.6], 0.9)]);
+        let items = [
+            pb_item(&["a", "b", "c"], 1)?,
+            pb_item(&["a", "2 + 2 = 5"], -1)?,
+        ];
+        let set = PbSet::new(
+            "t",
+            &items,
+            vec![(vec![0.9, 0.4, 0.8], 0.3), (vec![0.7, 0.6], 0.9)],
+        );
         let (p, y) = set.labelled_steps();
-        assert_eq!(p, vec![0.9, 0.4, 0.7, 0.6], "the step after the first error has no label");
+        assert_eq!(
+            p,
+            vec![0.9, 0.4, 0.7, 0.6],
+            "the step after the first error has no label"
+        );
         assert_eq!(y, vec![true, false, true, true]);
         assert_eq!(set.checked[1], vec![0.7, 0.0], "a false claim scores 0");
         let mut cal = set;
-        cal.calibrate(Calibration { scale: 2.0, bias: 0.0 });
+        cal.calibrate(Calibration {
+            scale: 2.0,
+            bias: 0.0,
+        });
         assert!(cal.scores[0][0] > 0.9 && cal.scores[0][1] < 0.4);
         assert_eq!(cal.checked[1][1], 0.0, "still 0 after calibration");
-        assert_eq!(cumulative(&[vec![0.5, 0.5, 1.0]]), vec![vec![0.5, 0.25, 0.25]]);
-        assert_eq!(gated(&[vec![0.1, 0.2], vec![0.3]], &[0.9, 0.2], 0.5), vec![vec![1.0, 1.0], vec![0.3]]);
+        assert_eq!(
+            cumulative(&[vec![0.5, 0.5, 1.0]]),
+            vec![vec![0.5, 0.25, 0.25]]
+        );
+        assert_eq!(
+            gated(&[vec![0.1, 0.2], vec![0.3]], &[0.9, 0.2], 0.5),
+            vec![vec![1.0, 1.0], vec![0.3]]
+        );
         Ok(())
     }
 
     #[test]
     fn cache_returns_what_was_stored_for_the_same_items_only() -> Result<()> {
         let dir = std::env::temp_dir().join(format!("prm-cache-test-{}", std::process::id()));
-        let cache = ScoreCache { dir: Some(dir.clone()), model_key: 42 };
+        let cache = ScoreCache {
+            dir: Some(dir.clone()),
+            model_key: 42,
+        };
         let steps = vec!["a".to_string()];
         let other = vec!["b".to_string()];
         let items: Vec<(&str, &[String])> = vec![("p", &steps)];
-        let path = cache.path("set 1", &items).context("a cache with a folder has paths")?;
+        let path = cache
+            .path("set 1", &items)
+            .context("a cache with a folder has paths")?;
         assert_ne!(Some(&path), cache.path("set 1", &[("p", &other)]).as_ref());
-        assert_ne!(Some(&path), ScoreCache { dir: Some(dir.clone()), model_key: 43 }.path("set 1", &items).as_ref());
+        assert_ne!(
+            Some(&path),
+            ScoreCache {
+                dir: Some(dir.clone()),
+                model_key: 43
+            }
+            .path("set 1", &items)
+            .as_ref()
+        );
         assert_eq!(ScoreCache::none().path("set 1", &items), None);
         std::fs::create_dir_all(&dir)?;
         let stored: Vec<StepProbs> = vec![vec![[0.25, 0.75]]];
         std::fs::write(&path, serde_json::to_vec(&stored)?)?;
         // the stored values come back (scoring would give the model's own, different values)
-        let scorer = crate::model_dir::load(&crate::model_dir::default_model_dir(), &burn::prelude::Device::flex())?;
+        let scorer = crate::model_dir::load(
+            &crate::model_dir::default_model_dir(),
+            &burn::prelude::Device::flex(),
+        )?;
         assert_eq!(cache.scores(&scorer, &items, 4096, "set 1")?, stored);
         std::fs::remove_dir_all(&dir).ok();
         Ok(())
@@ -699,7 +1005,13 @@ mod tests {
 
     #[test]
     fn prefixes_are_read_off_the_longest_trajectory() {
-        let s = [sol("p", &["a", "b", "c"]), sol("p", &["a", "b"]), sol("p", &["a", "x"]), sol("q", &["a", "b"]), sol("p", &["a", "b", "c"])];
+        let s = [
+            sol("p", &["a", "b", "c"]),
+            sol("p", &["a", "b"]),
+            sol("p", &["a", "x"]),
+            sol("q", &["a", "b"]),
+            sol("p", &["a", "b", "c"]),
+        ];
         let refs: Vec<&LabeledSolution> = s.iter().collect();
         let (reps, lookup) = prefix_representatives(&refs);
         assert_eq!(reps.len(), 3, "p/a,b,c; p/a,x; q/a,b");

@@ -16,7 +16,11 @@ mod train;
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(name = "prm", version, about = "Step-by-step verifier for math solutions (PRM + ORM)")]
+#[command(
+    name = "prm",
+    version,
+    about = "Step-by-step verifier for math solutions (PRM + ORM)"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -44,7 +48,10 @@ enum Command {
 
 fn main() {
     let cli = Cli::parse();
-    let command_line = std::iter::once("prm".to_string()).chain(std::env::args().skip(1)).collect::<Vec<_>>().join(" ");
+    let command_line = std::iter::once("prm".to_string())
+        .chain(std::env::args().skip(1))
+        .collect::<Vec<_>>()
+        .join(" ");
     let result = match cli.command {
         Command::Score(a) => score::run(a),
         Command::Eval(a) => eval::run(a),

@@ -55,10 +55,27 @@ pub fn processbench_f1(step_scores: &[Vec<f64>], labels: &[i64], threshold: f64)
             err_ok += usize::from(pred == l);
         }
     }
-    let acc_e = if err_n > 0 { err_ok as f64 / err_n as f64 } else { 0.0 };
-    let acc_c = if cor_n > 0 { cor_ok as f64 / cor_n as f64 } else { 0.0 };
-    let f1 = if acc_e + acc_c > 0.0 { 2.0 * acc_e * acc_c / (acc_e + acc_c) } else { 0.0 };
-    PbScore { n: labels.len(), acc_erroneous: acc_e, acc_correct: acc_c, f1 }
+    let acc_e = if err_n > 0 {
+        err_ok as f64 / err_n as f64
+    } else {
+        0.0
+    };
+    let acc_c = if cor_n > 0 {
+        cor_ok as f64 / cor_n as f64
+    } else {
+        0.0
+    };
+    let f1 = if acc_e + acc_c > 0.0 {
+        2.0 * acc_e * acc_c / (acc_e + acc_c)
+    } else {
+        0.0
+    };
+    PbScore {
+        n: labels.len(),
+        acc_erroneous: acc_e,
+        acc_correct: acc_c,
+        f1,
+    }
 }
 
 /// Thresholds tried when choosing one: 0.01 ..= 0.99.
@@ -71,7 +88,10 @@ pub fn best_threshold(step_scores: &[Vec<f64>], labels: &[i64]) -> (f64, f64) {
     threshold_grid()
         .into_iter()
         .map(|t| (t, processbench_f1(step_scores, labels, t).f1))
-        .fold((0.5, -1.0), |best, cur| if cur.1 > best.1 { cur } else { best })
+        .fold(
+            (0.5, -1.0),
+            |best, cur| if cur.1 > best.1 { cur } else { best },
+        )
 }
 
 /// Reliability diagram bins and expected calibration error.
@@ -169,10 +189,17 @@ pub fn select(selector: Selector, cands: &[Scored<'_>]) -> f64 {
                 *tally.entry(c.answer).or_default() += w(c);
             }
         }
-        let Some((ans, _)) = tally.into_iter().max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(a.0))) else {
+        let Some((ans, _)) = tally
+            .into_iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(a.0)))
+        else {
             return 0.0;
         };
-        let c = cands.iter().find(|c| c.answer == ans).map(|c| c.correct).unwrap_or(false);
+        let c = cands
+            .iter()
+            .find(|c| c.answer == ans)
+            .map(|c| c.correct)
+            .unwrap_or(false);
         f64::from(u8::from(c))
     };
     match selector {
@@ -193,8 +220,14 @@ mod tests {
 
     #[test]
     fn auc_basics() {
-        assert_eq!(roc_auc(&[0.1, 0.2, 0.8, 0.9], &[false, false, true, true]), Some(1.0));
-        assert_eq!(roc_auc(&[0.9, 0.8, 0.2, 0.1], &[false, false, true, true]), Some(0.0));
+        assert_eq!(
+            roc_auc(&[0.1, 0.2, 0.8, 0.9], &[false, false, true, true]),
+            Some(1.0)
+        );
+        assert_eq!(
+            roc_auc(&[0.9, 0.8, 0.2, 0.1], &[false, false, true, true]),
+            Some(0.0)
+        );
         assert_eq!(roc_auc(&[0.5, 0.5], &[false, true]), Some(0.5));
         assert_eq!(roc_auc(&[0.5], &[true]), None);
     }
@@ -217,8 +250,18 @@ mod tests {
 
     #[test]
     fn selectors() {
-        let mk = |a, c, s: f64, o| Scored { answer: a, correct: c, steps: vec![s], orm: o, reference: None };
-        let cands = vec![mk("1", false, 0.2, 0.9), mk("2", true, 0.9, 0.1), mk("1", false, 0.3, 0.5)];
+        let mk = |a, c, s: f64, o| Scored {
+            answer: a,
+            correct: c,
+            steps: vec![s],
+            orm: o,
+            reference: None,
+        };
+        let cands = vec![
+            mk("1", false, 0.2, 0.9),
+            mk("2", true, 0.9, 0.1),
+            mk("1", false, 0.3, 0.5),
+        ];
         assert_eq!(select(Selector::Prm(Aggregate::Product), &cands), 1.0);
         assert_eq!(select(Selector::Orm, &cands), 0.0);
         assert_eq!(select(Selector::MajorityVote, &cands), 0.0);

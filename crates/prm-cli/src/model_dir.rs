@@ -34,8 +34,15 @@ pub fn load(dir: &Path, device: &Device) -> Result<Scorer> {
     let config = read(dir, CONFIG)?;
     let tokenizer = read(dir, TOKENIZER)?;
     let weights = read(dir, WEIGHTS)?;
-    Scorer::load(ModelFiles { config: &config, tokenizer: &tokenizer, weights }, device)
-        .with_context(|| format!("cannot load model {}", dir.display()))
+    Scorer::load(
+        ModelFiles {
+            config: &config,
+            tokenizer: &tokenizer,
+            weights,
+        },
+        device,
+    )
+    .with_context(|| format!("cannot load model {}", dir.display()))
 }
 
 pub fn read_config(dir: &Path) -> Result<ModelConfig> {
@@ -44,21 +51,34 @@ pub fn read_config(dir: &Path) -> Result<ModelConfig> {
 
 /// Write `bytes` to `path` atomically (temporary file in the same folder, then rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let name = path.file_name().context("path has no file name")?.to_string_lossy();
+    let name = path
+        .file_name()
+        .context("path has no file name")?
+        .to_string_lossy();
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
     std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("cannot move {} into place", path.display()))?;
+    std::fs::rename(&tmp, path)
+        .with_context(|| format!("cannot move {} into place", path.display()))?;
     Ok(())
 }
 
 /// Write a whole model directory: files go to a sibling temporary directory that replaces `dir`
 /// only once complete.
 pub fn write_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent)?;
-    let name = dir.file_name().context("model dir has no name")?.to_string_lossy();
+    let name = dir
+        .file_name()
+        .context("model dir has no name")?
+        .to_string_lossy();
     let tmp = parent.join(format!(".{name}.tmp-{}", std::process::id()));
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
@@ -69,7 +89,8 @@ pub fn write_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
     if dir.exists() {
         std::fs::rename(dir, &old)?;
     }
-    std::fs::rename(&tmp, dir).with_context(|| format!("cannot move model into {}", dir.display()))?;
+    std::fs::rename(&tmp, dir)
+        .with_context(|| format!("cannot move model into {}", dir.display()))?;
     let _ = std::fs::remove_dir_all(&old);
     Ok(())
 }
@@ -80,6 +101,11 @@ pub fn compact(dir: &Path) -> Result<()> {
     let bytes = verifier_core::scorer::save_weights(&scorer.model, true)?;
     let before = std::fs::metadata(dir.join(WEIGHTS))?.len();
     write_atomic(&dir.join(WEIGHTS), &bytes)?;
-    eprintln!("{}: {:.1} MB -> {:.1} MB", dir.join(WEIGHTS).display(), before as f64 / 1e6, bytes.len() as f64 / 1e6);
+    eprintln!(
+        "{}: {:.1} MB -> {:.1} MB",
+        dir.join(WEIGHTS).display(),
+        before as f64 / 1e6,
+        bytes.len() as f64 / 1e6
+    );
     Ok(())
 }

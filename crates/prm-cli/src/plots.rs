@@ -16,16 +16,29 @@ pub fn best_of_n(path: &Path, bo4: &serde_json::Value, bo8: &serde_json::Value) 
     let rows = |v: &serde_json::Value| -> Vec<(String, f64)> {
         v["rows"]
             .as_array()
-            .map(|a| a.iter().map(|r| (r["method"].as_str().unwrap_or("").to_string(), r["accuracy"].as_f64().unwrap_or(0.0))).collect())
+            .map(|a| {
+                a.iter()
+                    .map(|r| {
+                        (
+                            r["method"].as_str().unwrap_or("").to_string(),
+                            r["accuracy"].as_f64().unwrap_or(0.0),
+                        )
+                    })
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let (a, b) = (rows(bo4), rows(bo8));
-    let methods: Vec<String> = a.iter().map(|r| r.0.clone()).chain(b.iter().map(|r| r.0.clone())).fold(Vec::new(), |mut acc, m| {
-        if !acc.contains(&m) {
-            acc.push(m);
-        }
-        acc
-    });
+    let methods: Vec<String> = a
+        .iter()
+        .map(|r| r.0.clone())
+        .chain(b.iter().map(|r| r.0.clone()))
+        .fold(Vec::new(), |mut acc, m| {
+            if !acc.contains(&m) {
+                acc.push(m);
+            }
+            acc
+        });
     let root = SVGBackend::new(path, (900, 480)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
@@ -42,29 +55,58 @@ pub fn best_of_n(path: &Path, bo4: &serde_json::Value, bo8: &serde_json::Value) 
         .x_labels(methods.len() * 2)
         .x_label_formatter(&|x| {
             let i = x.floor() as usize;
-            if (x - i as f64 - 0.5).abs() < 0.26 { names.get(i).cloned().unwrap_or_default() } else { String::new() }
+            if (x - i as f64 - 0.5).abs() < 0.26 {
+                names.get(i).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
         })
-        .x_label_style(("sans-serif", 11).into_font().transform(FontTransform::Rotate90))
+        .x_label_style(
+            ("sans-serif", 11)
+                .into_font()
+                .transform(FontTransform::Rotate90),
+        )
         .draw()
         .map_err(err)?;
-    for (series, (rows, color, offset)) in [(&a, BLUE, 0.1), (&b, RED, 0.5)].into_iter().map(|(r, c, o)| (r, (r, c, o))).map(|(_, x)| x).enumerate() {
-        let label = if series == 0 { "GSM8K best-of-4" } else { "MATH best-of-8 (qwen)" };
+    for (series, (rows, color, offset)) in [(&a, BLUE, 0.1), (&b, RED, 0.5)]
+        .into_iter()
+        .map(|(r, c, o)| (r, (r, c, o)))
+        .map(|(_, x)| x)
+        .enumerate()
+    {
+        let label = if series == 0 {
+            "GSM8K best-of-4"
+        } else {
+            "MATH best-of-8 (qwen)"
+        };
         chart
             .draw_series(rows.iter().filter_map(|(m, acc)| {
                 let i = methods.iter().position(|x| x == m)? as f64;
-                Some(Rectangle::new([(i + offset, 0.0), (i + offset + 0.38, acc * 100.0)], color.filled()))
+                Some(Rectangle::new(
+                    [(i + offset, 0.0), (i + offset + 0.38, acc * 100.0)],
+                    color.filled(),
+                ))
             }))
             .map_err(err)?
             .label(label)
             .legend(move |(x, y)| Rectangle::new([(x, y - 5), (x + 10, y + 5)], color.filled()));
     }
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(err)?;
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()
+        .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }
 
 /// F1 of each ProcessBench subset as the threshold varies; the chosen threshold marked.
-pub fn f1_vs_threshold(path: &Path, curves: &[(String, Vec<(f64, f64)>)], chosen: f64) -> Result<()> {
+pub fn f1_vs_threshold(
+    path: &Path,
+    curves: &[(String, Vec<(f64, f64)>)],
+    chosen: f64,
+) -> Result<()> {
     let root = SVGBackend::new(path, (720, 440)).into_drawing_area();
     root.fill(&WHITE).map_err(err)?;
     let mut chart = ChartBuilder::on(&root)
@@ -74,21 +116,39 @@ pub fn f1_vs_threshold(path: &Path, curves: &[(String, Vec<(f64, f64)>)], chosen
         .y_label_area_size(40)
         .build_cartesian_2d(0f64..1f64, 0f64..100f64)
         .map_err(err)?;
-    chart.configure_mesh().x_desc("threshold").y_desc("F1 (%)").draw().map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("threshold")
+        .y_desc("F1 (%)")
+        .draw()
+        .map_err(err)?;
     for (i, (name, pts)) in curves.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
         chart
-            .draw_series(LineSeries::new(pts.iter().map(|&(t, f)| (t, f * 100.0)), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                pts.iter().map(|&(t, f)| (t, f * 100.0)),
+                color.stroke_width(2),
+            ))
             .map_err(err)?
             .label(name.clone())
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 15, y)], color.stroke_width(2))
+            });
     }
     chart
-        .draw_series(LineSeries::new(vec![(chosen, 0.0), (chosen, 100.0)], BLACK.stroke_width(1)))
+        .draw_series(LineSeries::new(
+            vec![(chosen, 0.0), (chosen, 100.0)],
+            BLACK.stroke_width(1),
+        ))
         .map_err(err)?
         .label(format!("chosen {chosen:.2}"))
         .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 15, y)], BLACK));
-    chart.configure_series_labels().border_style(BLACK).background_style(WHITE).draw().map_err(err)?;
+    chart
+        .configure_series_labels()
+        .border_style(BLACK)
+        .background_style(WHITE)
+        .draw()
+        .map_err(err)?;
     root.present().map_err(err)?;
     Ok(())
 }
@@ -104,17 +164,38 @@ pub fn reliability(path: &Path, series: &[(&str, &Reliability)]) -> Result<()> {
         .y_label_area_size(40)
         .build_cartesian_2d(0f64..1f64, 0f64..1f64)
         .map_err(err)?;
-    chart.configure_mesh().x_desc("predicted P(correct)").y_desc("observed frequency").draw().map_err(err)?;
-    chart.draw_series(LineSeries::new(vec![(0.0, 0.0), (1.0, 1.0)], BLACK.mix(0.4))).map_err(err)?;
+    chart
+        .configure_mesh()
+        .x_desc("predicted P(correct)")
+        .y_desc("observed frequency")
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(
+            vec![(0.0, 0.0), (1.0, 1.0)],
+            BLACK.mix(0.4),
+        ))
+        .map_err(err)?;
     for (k, (name, calib)) in series.iter().enumerate() {
         let color = Palette99::pick(k).to_rgba();
         chart
-            .draw_series(LineSeries::new(calib.bins.iter().map(|b| (b.0, b.1)), color.stroke_width(2)))
+            .draw_series(LineSeries::new(
+                calib.bins.iter().map(|b| (b.0, b.1)),
+                color.stroke_width(2),
+            ))
             .map_err(err)?
             .label(format!("{name} (ECE {:.3})", calib.ece))
-            .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2)));
+            .legend(move |(x, y)| {
+                PathElement::new(vec![(x, y), (x + 18, y)], color.stroke_width(2))
+            });
         chart
-            .draw_series(calib.bins.iter().map(|b| Circle::new((b.0, b.1), 3 + (b.2 as f64).log10().max(0.0) as i32, color.filled())))
+            .draw_series(calib.bins.iter().map(|b| {
+                Circle::new(
+                    (b.0, b.1),
+                    3 + (b.2 as f64).log10().max(0.0) as i32,
+                    color.filled(),
+                )
+            }))
             .map_err(err)?;
     }
     chart

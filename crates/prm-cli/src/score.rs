@@ -30,10 +30,22 @@ pub struct ScoreArgs {
 }
 
 /// Score one request with a loaded scorer.
-pub fn score_request(scorer: &Scorer, req: ScoreRequest, threshold: Option<f64>, aggregate: Option<Aggregate>) -> Result<(Verdict, Vec<String>)> {
+pub fn score_request(
+    scorer: &Scorer,
+    req: ScoreRequest,
+    threshold: Option<f64>,
+    aggregate: Option<Aggregate>,
+) -> Result<(Verdict, Vec<String>)> {
     let enc = scorer.encoder.encode(&req.problem, &req.steps)?;
-    let probs = scorer.probabilities(&enc).into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("read-back: {e:?}"))?;
-    Ok((scorer.verdict(req.steps, &probs, threshold, aggregate)?, enc.warnings))
+    let probs = scorer
+        .probabilities(&enc)
+        .into_data()
+        .try_to_vec::<f32>()
+        .map_err(|e| anyhow::anyhow!("read-back: {e:?}"))?;
+    Ok((
+        scorer.verdict(req.steps, &probs, threshold, aggregate)?,
+        enc.warnings,
+    ))
 }
 
 pub fn run(args: ScoreArgs) -> Result<()> {
@@ -44,14 +56,19 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     let bytes = if args.input == "-" {
         let mut b = Vec::new();
-        std::io::stdin().read_to_end(&mut b).context("cannot read standard input")?;
+        std::io::stdin()
+            .read_to_end(&mut b)
+            .context("cannot read standard input")?;
         b
     } else {
         std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?
     };
     let req = ScoreRequest::from_json(&bytes)?;
     let device = device::select(&args.device)?;
-    let dir = args.model.clone().unwrap_or_else(model_dir::default_model_dir);
+    let dir = args
+        .model
+        .clone()
+        .unwrap_or_else(model_dir::default_model_dir);
     let scorer = model_dir::load(&dir, &device)?;
     let (verdict, warnings) = score_request(&scorer, req, args.threshold, args.aggregate)?;
     for w in warnings {
@@ -83,7 +100,10 @@ fn print_table(v: &Verdict) {
         for c in &s.checks {
             match &c.expected {
                 None => println!("{:>20}{} ✓", "", c.claim),
-                Some(e) => println!("{:>20}{} ✗ — {e} (arithmetic error; model score {:.3})", "", c.claim, s.model_score),
+                Some(e) => println!(
+                    "{:>20}{} ✗ — {e} (arithmetic error; model score {:.3})",
+                    "", c.claim, s.model_score
+                ),
             }
         }
     }
@@ -91,7 +111,11 @@ fn print_table(v: &Verdict) {
     println!("PRM score ({}): {:.3}", v.aggregate, v.prm_score);
     println!("ORM score: {:.3}", v.orm_score);
     match v.first_bad_step {
-        Some(i) => println!("first step below {:.2}: step {} (0-based {i})", v.threshold, i + 1),
+        Some(i) => println!(
+            "first step below {:.2}: step {} (0-based {i})",
+            v.threshold,
+            i + 1
+        ),
         None => println!("no step below {:.2}", v.threshold),
     }
 }

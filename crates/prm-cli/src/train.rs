@@ -78,7 +78,11 @@ pub struct TrainArgs {
     pub from_scratch: bool,
     /// Mixture weights: prm800k, gsm8k references, gsm8k mutated, math references, math mutated,
     /// gsm8k model solutions (ORM only).
-    #[arg(long, value_delimiter = ',', default_value = "0.45,0.08,0.17,0.04,0.11,0.15")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "0.45,0.08,0.17,0.04,0.11,0.15"
+    )]
     pub mix: Vec<f64>,
     /// cpu, or gpu (needs the `wgpu` feature).
     #[arg(long, default_value = "cpu")]
@@ -105,21 +109,33 @@ impl Pools {
     fn load(data: &DataDir) -> Result<Self> {
         let exclude = sources::evaluation_problems(data)?;
         let keep = |v: Vec<LabeledSolution>, ex: &HashSet<String>| -> Vec<LabeledSolution> {
-            v.into_iter().filter(|s| !ex.contains(&problem_key(&s.problem))).collect()
+            v.into_iter()
+                .filter(|s| !ex.contains(&problem_key(&s.problem)))
+                .collect()
         };
         let prm800k = keep(sources::prm800k(data, "train")?, &exclude);
         let gsm8k_ref = keep(sources::gsm8k_references(data)?, &exclude);
         let math_ref = keep(sources::math_references(data, &exclude)?, &exclude);
         let (gsm8k_model, _) = sources::gsm8k_model_solutions(data, &exclude)?;
         let gsm8k_model = keep(gsm8k_model, &exclude);
-        Ok(Pools { prm800k, gsm8k_ref, math_ref, gsm8k_model })
+        Ok(Pools {
+            prm800k,
+            gsm8k_ref,
+            math_ref,
+            gsm8k_model,
+        })
     }
 
     fn texts(&self) -> impl Iterator<Item = &str> {
-        [&self.prm800k, &self.gsm8k_ref, &self.math_ref, &self.gsm8k_model]
-            .into_iter()
-            .flatten()
-            .flat_map(|s| std::iter::once(s.problem.as_str()).chain(s.steps.iter().map(String::as_str)))
+        [
+            &self.prm800k,
+            &self.gsm8k_ref,
+            &self.math_ref,
+            &self.gsm8k_model,
+        ]
+        .into_iter()
+        .flatten()
+        .flat_map(|s| std::iter::once(s.problem.as_str()).chain(s.steps.iter().map(String::as_str)))
     }
 
     fn sample<R: Rng>(&self, mix: &[f64], rng: &mut R) -> Option<LabeledSolution> {
@@ -136,9 +152,15 @@ impl Pools {
         match which {
             0 => self.prm800k.choose(rng).cloned(),
             1 => self.gsm8k_ref.choose(rng).cloned(),
-            2 => self.gsm8k_ref.choose(rng).and_then(|s| mutate_solution(s, rng)),
+            2 => self
+                .gsm8k_ref
+                .choose(rng)
+                .and_then(|s| mutate_solution(s, rng)),
             3 => self.math_ref.choose(rng).cloned(),
-            4 => self.math_ref.choose(rng).and_then(|s| mutate_solution(s, rng)),
+            4 => self
+                .math_ref
+                .choose(rng)
+                .and_then(|s| mutate_solution(s, rng)),
             _ => self.gsm8k_model.choose(rng).cloned(),
         }
     }
@@ -155,7 +177,10 @@ struct Item {
 
 fn make_item(enc_: &StepEncoder, sol: &LabeledSolution, max_tokens: usize) -> Option<Item> {
     // Only the steps up to the last supervised one matter (or all, for an outcome label).
-    let n = if sol.answer_correct.is_some() && sol.labels.len() <= sol.steps.len() && sol.labels.iter().all(|&l| l) {
+    let n = if sol.answer_correct.is_some()
+        && sol.labels.len() <= sol.steps.len()
+        && sol.labels.iter().all(|&l| l)
+    {
         sol.steps.len()
     } else {
         sol.labels.len()
@@ -167,11 +192,21 @@ fn make_item(enc_: &StepEncoder, sol: &LabeledSolution, max_tokens: usize) -> Op
     let wins = windows(&enc, max_tokens);
     let window = wins.into_iter().last()?;
     let orm_at_end = n == sol.steps.len();
-    let prm = window.scored.clone().map(|k| sol.labels.get(k).copied()).collect();
+    let prm = window
+        .scored
+        .clone()
+        .map(|k| sol.labels.get(k).copied())
+        .collect();
     let orm = window
         .scored
         .clone()
-        .map(|k| if orm_at_end && k + 1 == n { sol.answer_correct } else { None })
+        .map(|k| {
+            if orm_at_end && k + 1 == n {
+                sol.answer_correct
+            } else {
+                None
+            }
+        })
         .collect();
     Some(Item { window, prm, orm })
 }
@@ -189,7 +224,13 @@ fn floats(v: Vec<f32>, device: &Device) -> Tensor<1> {
     Tensor::from_data(TensorData::new(v, [n]), device)
 }
 
-fn batch_loss(model: &Verifier, items: &[Item], pad: u32, orm_weight: f64, device: &Device) -> (Tensor<1>, usize, usize) {
+fn batch_loss(
+    model: &Verifier,
+    items: &[Item],
+    pad: u32,
+    orm_weight: f64,
+    device: &Device,
+) -> (Tensor<1>, usize, usize) {
     let refs: Vec<&WindowInput> = items.iter().map(|i| &i.window).collect();
     let (ids, blocks) = verifier_core::scorer::pack(&refs, pad, device);
     let t = ids.dims()[1];
@@ -207,7 +248,10 @@ fn batch_loss(model: &Verifier, items: &[Item], pad: u32, orm_weight: f64, devic
         }
     }
     let n = flat.len();
-    let (np, no) = (wp.iter().filter(|&&w| w > 0.0).count(), wo.iter().filter(|&&w| w > 0.0).count());
+    let (np, no) = (
+        wp.iter().filter(|&&w| w > 0.0).count(),
+        wo.iter().filter(|&&w| w > 0.0).count(),
+    );
     let rows = gather_rows(hidden, &flat);
     let prm = model.prm_logits(rows.clone()).reshape([n]);
     let orm = model.orm_logits(rows).reshape([n]);
@@ -247,50 +291,69 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     let ckpt_path = args.work.join("checkpoint.bpk");
     let optim_path = args.work.join("optimizer.bpk");
 
-    let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) = if args.resume && state_path.is_file() {
-        let p: Progress = serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
-        // The training state comes from the checkpoint; where to write the model and when to stop
-        // come from this command line.
-        let (steps, max_minutes, out, stop_at) = (args.steps, args.max_minutes, args.out.clone(), args.stop_at_step);
-        args = p.args;
-        args.steps = steps.max(args.steps);
-        args.max_minutes = max_minutes;
-        args.stop_at_step = stop_at;
-        args.out = out;
-        args.resume = true;
-        let tokenizer_json = std::fs::read_to_string(&tok_path)?;
-        let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-        let cfg = VerifierConfig::new().with_vocab_size(enc.vocab_size());
-        let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
-        let optim = AdamWConfig::new().with_weight_decay(0.01).init();
-        let optim = optim
-            .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
-            .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
-        eprintln!("resuming at step {} of {}", p.step, args.steps);
-        (p.step, p.loss_ema, p.seconds, tokenizer_json, model, optim)
-    } else {
-        let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
-            .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
-        let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes()).map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut texts: Vec<&str> = pools.texts().collect();
-        // The evaluation texts are tokenized too, so they read with the same pieces.
-        let eval_texts = evaluation_texts(&data)?;
-        texts.extend(eval_texts.iter().map(String::as_str));
-        texts.sort_unstable();
-        texts.dedup();
-        eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
-        let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
-        eprintln!("vocabulary: {} of {} pieces kept", keep.len(), full.get_vocab_size(false));
-        let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
-        let model = if args.from_scratch {
-            VerifierConfig::new().init(&device)
+    let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) =
+        if args.resume && state_path.is_file() {
+            let p: Progress =
+                serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
+            // The training state comes from the checkpoint; where to write the model and when to stop
+            // come from this command line.
+            let (steps, max_minutes, out, stop_at) = (
+                args.steps,
+                args.max_minutes,
+                args.out.clone(),
+                args.stop_at_step,
+            );
+            args = p.args;
+            args.steps = steps.max(args.steps);
+            args.max_minutes = max_minutes;
+            args.stop_at_step = stop_at;
+            args.out = out;
+            args.resume = true;
+            let tokenizer_json = std::fs::read_to_string(&tok_path)?;
+            let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
+            let cfg = VerifierConfig::new().with_vocab_size(enc.vocab_size());
+            let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
+            let optim = AdamWConfig::new().with_weight_decay(0.01).init();
+            let optim = optim
+                .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
+                .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
+            eprintln!("resuming at step {} of {}", p.step, args.steps);
+            (p.step, p.loss_ema, p.seconds, tokenizer_json, model, optim)
         } else {
-            pretrained::load_minilm(&args.minilm, &device)?
+            let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
+                .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
+            let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut texts: Vec<&str> = pools.texts().collect();
+            // The evaluation texts are tokenized too, so they read with the same pieces.
+            let eval_texts = evaluation_texts(&data)?;
+            texts.extend(eval_texts.iter().map(String::as_str));
+            texts.sort_unstable();
+            texts.dedup();
+            eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
+            let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
+            eprintln!(
+                "vocabulary: {} of {} pieces kept",
+                keep.len(),
+                full.get_vocab_size(false)
+            );
+            let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
+            let model = if args.from_scratch {
+                VerifierConfig::new().init(&device)
+            } else {
+                pretrained::load_minilm(&args.minilm, &device)?
+            };
+            let model = pretrained::prune_embeddings(model, &keep);
+            model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
+            (
+                0,
+                f64::NAN,
+                0.0,
+                tokenizer_json,
+                model,
+                AdamWConfig::new().with_weight_decay(0.01).init(),
+            )
         };
-        let model = pretrained::prune_embeddings(model, &keep);
-        model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
-        (0, f64::NAN, 0.0, tokenizer_json, model, AdamWConfig::new().with_weight_decay(0.01).init())
-    };
     let encoder = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
     let arch = VerifierConfig::new().with_vocab_size(encoder.vocab_size());
     device.seed(args.seed + start_step as u64);
@@ -303,11 +366,23 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     );
     let t0 = Instant::now();
     let mut step = start_step;
-    let save = |model: &Verifier, optim: &ModuleOptimizer, step: usize, loss_ema: f64, args: &TrainArgs| -> Result<()> {
+    let save = |model: &Verifier,
+                optim: &ModuleOptimizer,
+                step: usize,
+                loss_ema: f64,
+                args: &TrainArgs|
+     -> Result<()> {
         model_dir::write_atomic(&ckpt_path, &save_weights(model, false)?)?;
-        let ob = optim.into_bytes().map_err(|e| anyhow::anyhow!("optimizer state: {e:?}"))?;
+        let ob = optim
+            .into_bytes()
+            .map_err(|e| anyhow::anyhow!("optimizer state: {e:?}"))?;
         model_dir::write_atomic(&optim_path, &ob)?;
-        let p = Progress { step, args: args.clone(), loss_ema, seconds: seconds_before + t0.elapsed().as_secs_f64() };
+        let p = Progress {
+            step,
+            args: args.clone(),
+            loss_ema,
+            seconds: seconds_before + t0.elapsed().as_secs_f64(),
+        };
         model_dir::write_atomic(&state_path, serde_json::to_string_pretty(&p)?.as_bytes())?;
         Ok(())
     };
@@ -329,8 +404,12 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         let mut tries = 0;
         while tries < 200 {
             tries += 1;
-            let Some(sol) = pools.sample(&args.mix, &mut rng) else { continue };
-            let Some(item) = make_item(&encoder, &sol, args.max_train_tokens) else { continue };
+            let Some(sol) = pools.sample(&args.mix, &mut rng) else {
+                continue;
+            };
+            let Some(item) = make_item(&encoder, &sol, args.max_train_tokens) else {
+                continue;
+            };
             let len = item.window.ids.len().max(longest);
             if (items.len() + 1) * len > args.batch_tokens && !items.is_empty() {
                 break;
@@ -349,11 +428,23 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         model = optim.step(lr_at(&args, step), model, grads);
         step += 1;
-        loss_ema = if loss_ema.is_nan() { loss_value as f64 } else { 0.98 * loss_ema + 0.02 * loss_value as f64 };
+        loss_ema = if loss_ema.is_nan() {
+            loss_value as f64
+        } else {
+            0.98 * loss_ema + 0.02 * loss_value as f64
+        };
         bar.set_position(step as u64);
-        let msg = format!("loss {loss_ema:.4} ({} seqs x {longest}, {np} steps, {no} answers)", items.len());
+        let msg = format!(
+            "loss {loss_ema:.4} ({} seqs x {longest}, {np} steps, {no} answers)",
+            items.len()
+        );
         if bar.is_hidden() && (step % 10 == 0 || step == args.steps) {
-            eprintln!("step {step}/{} {msg} lr {:.2e} {:.0}s", args.steps, lr_at(&args, step - 1), t0.elapsed().as_secs_f64());
+            eprintln!(
+                "step {step}/{} {msg} lr {:.2e} {:.0}s",
+                args.steps,
+                lr_at(&args, step - 1),
+                t0.elapsed().as_secs_f64()
+            );
         }
         bar.set_message(msg);
         if step % args.checkpoint_every == 0 {
@@ -380,12 +471,20 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         }),
     };
     write_model(&args.out, &model, &config, &tokenizer_json)?;
-    eprintln!("wrote {} (threshold 0.5 until `prm eval --update-model` chooses one)", args.out.display());
+    eprintln!(
+        "wrote {} (threshold 0.5 until `prm eval --update-model` chooses one)",
+        args.out.display()
+    );
     Ok(())
 }
 
 /// Write a model directory (weights in f16) with its model card.
-pub fn write_model(out: &Path, model: &Verifier, config: &ModelConfig, tokenizer_json: &str) -> Result<()> {
+pub fn write_model(
+    out: &Path,
+    model: &Verifier,
+    config: &ModelConfig,
+    tokenizer_json: &str,
+) -> Result<()> {
     let weights = save_weights(model, true)?;
     let cfg = serde_json::to_string_pretty(config)?;
     let card = crate::card::model_card(config);
@@ -424,4 +523,3 @@ fn evaluation_texts(data: &DataDir) -> Result<Vec<String>> {
     }
     Ok(out)
 }
-

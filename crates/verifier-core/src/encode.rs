@@ -88,7 +88,13 @@ impl StepEncoder {
                 "limits leave no room for one step after the problem".into(),
             ));
         }
-        Ok(StepEncoder { tokenizer, cls, sep, pad, limits })
+        Ok(StepEncoder {
+            tokenizer,
+            cls,
+            sep,
+            pad,
+            limits,
+        })
     }
 
     pub fn vocab_size(&self) -> usize {
@@ -99,7 +105,13 @@ impl StepEncoder {
         &self.tokenizer
     }
 
-    fn tokens(&self, text: &str, max_tokens: usize, what: &str, warnings: &mut Vec<String>) -> Result<Vec<u32>> {
+    fn tokens(
+        &self,
+        text: &str,
+        max_tokens: usize,
+        what: &str,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<u32>> {
         let mut text = text;
         if text.len() > self.limits.max_chars {
             let mut cut = self.limits.max_chars;
@@ -128,15 +140,28 @@ impl StepEncoder {
             return Err(VerifierError::BadInput("the problem is empty".into()));
         }
         let mut ids = vec![self.cls];
-        ids.extend(self.tokens(problem, self.limits.max_problem_tokens, "the problem", warnings)?);
+        ids.extend(self.tokens(
+            problem,
+            self.limits.max_problem_tokens,
+            "the problem",
+            warnings,
+        )?);
         ids.push(self.sep);
         Ok(ids)
     }
 
     /// Tokenize one step block `step [SEP]`; `index` is 0-based and only used in messages.
-    pub fn encode_step(&self, step: &str, index: usize, warnings: &mut Vec<String>) -> Result<Vec<u32>> {
+    pub fn encode_step(
+        &self,
+        step: &str,
+        index: usize,
+        warnings: &mut Vec<String>,
+    ) -> Result<Vec<u32>> {
         if step.trim().is_empty() {
-            return Err(VerifierError::BadInput(format!("step {} is empty", index + 1)));
+            return Err(VerifierError::BadInput(format!(
+                "step {} is empty",
+                index + 1
+            )));
         }
         if index >= self.limits.max_steps {
             return Err(self.too_many_steps(index + 1));
@@ -169,7 +194,11 @@ impl StepEncoder {
             .enumerate()
             .map(|(i, s)| self.encode_step(s.as_ref(), i, &mut warnings))
             .collect::<Result<Vec<_>>>()?;
-        Ok(Encoded { problem, steps, warnings })
+        Ok(Encoded {
+            problem,
+            steps,
+            warnings,
+        })
     }
 }
 
@@ -182,7 +211,10 @@ impl StepEncoder {
 pub fn plan_windows(problem_len: usize, step_lens: &[usize], max_positions: usize) -> Vec<Window> {
     let room = max_positions.saturating_sub(problem_len);
     let mut windows = Vec::new();
-    let mut current = Window { context: 0..0, scored: 0..0 };
+    let mut current = Window {
+        context: 0..0,
+        scored: 0..0,
+    };
     let mut used = 0usize;
     for (k, &len) in step_lens.iter().enumerate() {
         if used + len <= room || current.scored.is_empty() {
@@ -199,7 +231,10 @@ pub fn plan_windows(problem_len: usize, step_lens: &[usize], max_positions: usiz
             start -= 1;
             ctx += step_lens[start];
         }
-        current = Window { context: start..k, scored: k..k + 1 };
+        current = Window {
+            context: start..k,
+            scored: k..k + 1,
+        };
         used = ctx + len;
     }
     if !current.scored.is_empty() {
@@ -215,7 +250,13 @@ mod tests {
     #[test]
     fn one_window_when_it_fits() {
         let w = plan_windows(10, &[5, 5, 5], 100);
-        assert_eq!(w, vec![Window { context: 0..0, scored: 0..3 }]);
+        assert_eq!(
+            w,
+            vec![Window {
+                context: 0..0,
+                scored: 0..3
+            }]
+        );
     }
 
     #[test]
@@ -229,7 +270,10 @@ mod tests {
             assert_eq!(win.scored.start, next);
             assert_eq!(win.context.end, win.scored.start);
             next = win.scored.end;
-            let total: usize = problem + lens[win.context.start..win.scored.end].iter().sum::<usize>();
+            let total: usize = problem
+                + lens[win.context.start..win.scored.end]
+                    .iter()
+                    .sum::<usize>();
             assert!(total <= max, "window {win:?} has {total} positions");
         }
         assert_eq!(next, lens.len());

@@ -100,11 +100,20 @@ mod tests {
             (b"{\"problem\":\"\",\"steps\":[\"a\"]}", "problem is empty"),
             (b"{\"problem\":\"p\",\"steps\":[]}", "no steps"),
             (b"{\"problem\":\"p\",\"solution\":\"  \"}", "no steps"),
-            (b"{\"problem\":\"p\",\"steps\":[\"a\",\" \"]}", "step 2 is empty"),
+            (
+                b"{\"problem\":\"p\",\"steps\":[\"a\",\" \"]}",
+                "step 2 is empty",
+            ),
             (b"{\"problem\":\"p\"}", "missing"),
-            (b"{\"problem\":\"p\",\"steps\":[\"a\"],\"solution\":\"a\"}", "not both"),
+            (
+                b"{\"problem\":\"p\",\"steps\":[\"a\"],\"solution\":\"a\"}",
+                "not both",
+            ),
             (b"{\"problem\":\"\xff\",\"steps\":[\"a\"]}", "not UTF-8"),
-            (b"{\"problem\":\"p\",\"steps\":[\"a\"],\"x\":1}", "unknown field"),
+            (
+                b"{\"problem\":\"p\",\"steps\":[\"a\"],\"x\":1}",
+                "unknown field",
+            ),
         ];
         for (input, want) in cases {
             let err = ScoreRequest::from_json(input).unwrap_err().to_string();

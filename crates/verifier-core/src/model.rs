@@ -112,7 +112,11 @@ pub struct BlockCache {
 
 impl BlockCache {
     pub fn new() -> Self {
-        BlockCache { keys: Vec::new(), values: Vec::new(), len: 0 }
+        BlockCache {
+            keys: Vec::new(),
+            values: Vec::new(),
+            len: 0,
+        }
     }
 }
 
@@ -126,7 +130,11 @@ impl VerifierConfig {
     /// A randomly initialised verifier (pretrained weights are loaded on top by the caller).
     pub fn init(&self, device: &Device) -> Verifier {
         let h = self.hidden_size;
-        let ln = || LayerNormConfig::new(h).with_epsilon(self.layer_norm_eps).init(device);
+        let ln = || {
+            LayerNormConfig::new(h)
+                .with_epsilon(self.layer_norm_eps)
+                .init(device)
+        };
         let drop = || DropoutConfig::new(self.dropout).init();
         let dense_norm = |d_in: usize| DenseNorm {
             dense: LinearConfig::new(d_in, h).init(device),
@@ -144,7 +152,9 @@ impl VerifierConfig {
                     },
                     output: dense_norm(h),
                 },
-                intermediate: Dense { dense: LinearConfig::new(h, self.intermediate_size).init(device) },
+                intermediate: Dense {
+                    dense: LinearConfig::new(h, self.intermediate_size).init(device),
+                },
                 output: dense_norm(self.intermediate_size),
             })
             .collect();
@@ -166,7 +176,8 @@ impl VerifierConfig {
 impl SelfAttention {
     fn split_heads(&self, x: Tensor<3>) -> Tensor<4> {
         let [b, t, h] = x.dims();
-        x.reshape([b, t, self.num_heads, h / self.num_heads]).swap_dims(1, 2)
+        x.reshape([b, t, self.num_heads, h / self.num_heads])
+            .swap_dims(1, 2)
     }
 
     /// Queries from `x`; keys/values from `x` appended to `past` (if any). Returns the context and

@@ -23,7 +23,10 @@ fn is_word_embedding(tensor: &PackTensor, ctx: &ModuleContext<'_>) -> bool {
 }
 
 fn is_matrix_module(ctx: &ModuleContext<'_>) -> bool {
-    matches!(ctx.module_type(), Some("Struct:Linear") | Some("Struct:Embedding"))
+    matches!(
+        ctx.module_type(),
+        Some("Struct:Linear") | Some("Struct:Embedding")
+    )
 }
 
 /// Quantize a row-major `[r, c]` f32 matrix into the `[r, c + 4]` byte layout.
@@ -32,7 +35,10 @@ pub fn quantize_rows(values: &[f32], r: usize, c: usize) -> Vec<u8> {
     for row in values.chunks(c).take(r) {
         let max = row.iter().fold(0f32, |m, v| m.max(v.abs()));
         let scale = if max > 0.0 { max / 127.0 } else { 1.0 };
-        out.extend(row.iter().map(|v| ((v / scale).round().clamp(-127.0, 127.0) as i8) as u8));
+        out.extend(
+            row.iter()
+                .map(|v| ((v / scale).round().clamp(-127.0, 127.0) as i8) as u8),
+        );
         out.extend(scale.to_le_bytes());
     }
     out
@@ -104,23 +110,44 @@ impl ModuleAdapter for CompactSave {
         }
         let dims = tensor.shape.to_vec();
         let name = tensor.name.clone();
-        if dims.len() == 2 && dims[1] % GROUP == 0 && dims[0] * dims[1] >= MIN_INT8_ELEMENTS && is_word_embedding(&tensor, &ctx) {
+        if dims.len() == 2
+            && dims[1] % GROUP == 0
+            && dims[0] * dims[1] >= MIN_INT8_ELEMENTS
+            && is_word_embedding(&tensor, &ctx)
+        {
             let (r, c) = (dims[0], dims[1]);
-            return bridge::map_data(tensor, name, DType::I8, Shape::new([r, int4_cols(c)]), move |data: TensorData| {
-                let v: Vec<f32> = data.convert::<f32>().try_into_vec().unwrap_or_default();
-                let bytes: Vec<i8> = quantize_rows_int4(&v, r, c).into_iter().map(|b| b as i8).collect();
-                TensorData::new(bytes, [r, int4_cols(c)])
-            });
+            return bridge::map_data(
+                tensor,
+                name,
+                DType::I8,
+                Shape::new([r, int4_cols(c)]),
+                move |data: TensorData| {
+                    let v: Vec<f32> = data.convert::<f32>().try_into_vec().unwrap_or_default();
+                    let bytes: Vec<i8> = quantize_rows_int4(&v, r, c)
+                        .into_iter()
+                        .map(|b| b as i8)
+                        .collect();
+                    TensorData::new(bytes, [r, int4_cols(c)])
+                },
+            );
         }
         if dims.len() == 2 && dims[0] * dims[1] >= MIN_INT8_ELEMENTS && is_matrix_module(&ctx) {
             let (r, c) = (dims[0], dims[1]);
-            return bridge::map_data(tensor, name, DType::U8, Shape::new([r, c + 4]), move |data: TensorData| {
-                let v: Vec<f32> = data.convert::<f32>().try_into_vec().unwrap_or_default();
-                TensorData::new(quantize_rows(&v, r, c), [r, c + 4])
-            });
+            return bridge::map_data(
+                tensor,
+                name,
+                DType::U8,
+                Shape::new([r, c + 4]),
+                move |data: TensorData| {
+                    let v: Vec<f32> = data.convert::<f32>().try_into_vec().unwrap_or_default();
+                    TensorData::new(quantize_rows(&v, r, c), [r, c + 4])
+                },
+            );
         }
         let shape = tensor.shape.clone();
-        bridge::map_data(tensor, name, DType::F16, shape, |data: TensorData| data.convert_dtype(DType::F16))
+        bridge::map_data(tensor, name, DType::F16, shape, |data: TensorData| {
+            data.convert_dtype(DType::F16)
+        })
     }
 
     fn clone_box(&self) -> Box<dyn ModuleAdapter> {
@@ -136,23 +163,45 @@ impl ModuleAdapter for CompactLoad {
     fn adapt(&self, tensor: PackTensor, ctx: ModuleContext<'_>) -> PackTensor {
         let name = tensor.name.clone();
         match tensor.dtype {
-            DType::U8 if tensor.shape.num_dims() == 2 && tensor.shape[1] > 4 && is_matrix_module(&ctx) => {
+            DType::U8
+                if tensor.shape.num_dims() == 2
+                    && tensor.shape[1] > 4
+                    && is_matrix_module(&ctx) =>
+            {
                 let (r, c) = (tensor.shape[0], tensor.shape[1] - 4);
-                bridge::map_data(tensor, name, DType::F32, Shape::new([r, c]), move |data: TensorData| {
-                    TensorData::new(dequantize_rows(data.as_bytes(), r, c), [r, c])
-                })
+                bridge::map_data(
+                    tensor,
+                    name,
+                    DType::F32,
+                    Shape::new([r, c]),
+                    move |data: TensorData| {
+                        TensorData::new(dequantize_rows(data.as_bytes(), r, c), [r, c])
+                    },
+                )
             }
             // int4 groups: `[r, c/2 + 4 c/32]` = 20 bytes per 32 values
-            DType::I8 if tensor.shape.num_dims() == 2 && tensor.shape[1] % 20 == 0 && is_word_embedding(&tensor, &ctx) => {
+            DType::I8
+                if tensor.shape.num_dims() == 2
+                    && tensor.shape[1] % 20 == 0
+                    && is_word_embedding(&tensor, &ctx) =>
+            {
                 let r = tensor.shape[0];
                 let c = tensor.shape[1] / 20 * GROUP;
-                bridge::map_data(tensor, name, DType::F32, Shape::new([r, c]), move |data: TensorData| {
-                    TensorData::new(dequantize_rows_int4(data.as_bytes(), r, c), [r, c])
-                })
+                bridge::map_data(
+                    tensor,
+                    name,
+                    DType::F32,
+                    Shape::new([r, c]),
+                    move |data: TensorData| {
+                        TensorData::new(dequantize_rows_int4(data.as_bytes(), r, c), [r, c])
+                    },
+                )
             }
             DType::F16 => {
                 let shape = tensor.shape.clone();
-                bridge::map_data(tensor, name, DType::F32, shape, |data: TensorData| data.convert_dtype(DType::F32))
+                bridge::map_data(tensor, name, DType::F32, shape, |data: TensorData| {
+                    data.convert_dtype(DType::F32)
+                })
             }
             _ => tensor,
         }
@@ -170,7 +219,9 @@ mod tests {
     #[test]
     fn rows_round_trip_within_half_a_step() {
         let (r, c) = (3, 5);
-        let v = vec![0.5, -1.0, 0.25, 0.0, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0, 100.0, -3.0, 2.0, 1.0, 0.5];
+        let v = vec![
+            0.5, -1.0, 0.25, 0.0, 0.75, 0.0, 0.0, 0.0, 0.0, 0.0, 100.0, -3.0, 2.0, 1.0, 0.5,
+        ];
         let q = quantize_rows(&v, r, c);
         assert_eq!(q.len(), r * (c + 4));
         let back = dequantize_rows(&q, r, c);
@@ -186,7 +237,9 @@ mod tests {
     #[test]
     fn int4_groups_round_trip_within_half_a_step() {
         let (r, c) = (2, 64);
-        let v: Vec<f32> = (0..r * c).map(|i| ((i * 37 % 19) as f32 - 9.0) / 10.0 * if i % 32 < 16 { 1.0 } else { 0.01 }).collect();
+        let v: Vec<f32> = (0..r * c)
+            .map(|i| ((i * 37 % 19) as f32 - 9.0) / 10.0 * if i % 32 < 16 { 1.0 } else { 0.01 })
+            .collect();
         let q = quantize_rows_int4(&v, r, c);
         assert_eq!(q.len(), r * int4_cols(c));
         let back = dequantize_rows_int4(&q, r, c);

@@ -76,14 +76,20 @@ pub struct Calibration {
 
 impl Default for Calibration {
     fn default() -> Self {
-        Calibration { scale: 1.0, bias: 0.0 }
+        Calibration {
+            scale: 1.0,
+            bias: 0.0,
+        }
     }
 }
 
 impl Calibration {
     /// This calibration applied after `inner` (what fitting on already-calibrated scores gives).
     pub fn after(self, inner: Calibration) -> Calibration {
-        Calibration { scale: self.scale * inner.scale, bias: self.scale * inner.bias + self.bias }
+        Calibration {
+            scale: self.scale * inner.scale,
+            bias: self.scale * inner.bias + self.bias,
+        }
     }
 
     /// True for the identity (no calibration).
@@ -116,14 +122,19 @@ impl Calibration {
                 .map(|(&zi, &yi)| {
                     // log(1 + e^-m) with m the signed margin, computed without overflow
                     let m = if yi { a * zi + b } else { -(a * zi + b) };
-                    if m >= 0.0 { (-m).exp().ln_1p() } else { -m + m.exp().ln_1p() }
+                    if m >= 0.0 {
+                        (-m).exp().ln_1p()
+                    } else {
+                        -m + m.exp().ln_1p()
+                    }
                 })
                 .sum();
             data + 0.5 * ridge * ((a - 1.0).powi(2) + b * b)
         };
         let (mut a, mut b) = (0.0f64, 0.0f64);
         for _ in 0..100 {
-            let (mut ga, mut gb, mut haa, mut hab, mut hbb) = (ridge * (a - 1.0), ridge * b, ridge, 0.0, ridge);
+            let (mut ga, mut gb, mut haa, mut hab, mut hbb) =
+                (ridge * (a - 1.0), ridge * b, ridge, 0.0, ridge);
             for (&zi, &yi) in z.iter().zip(labels) {
                 let q = 1.0 / (1.0 + (-(a * zi + b)).exp());
                 let r = q - f64::from(u8::from(yi));
@@ -169,7 +180,8 @@ pub fn load_weights(model: Verifier, weights: Vec<u8>) -> Result<Verifier> {
     }
     let mut model = model;
     // Compact storage (int8 matrices, f16 rest) is widened to f32; f32 checkpoints pass through.
-    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(weights))).with_from_adapter(CompactLoad);
+    let mut store = BurnpackStore::from_bytes(Some(Bytes::from_bytes_vec(weights)))
+        .with_from_adapter(CompactLoad);
     let result = model
         .load_from(&mut store)
         .map_err(|e| VerifierError::Weights(format!("cannot decode weights: {e}")))?;
@@ -236,7 +248,12 @@ pub fn window_input(enc: &Encoded, w: &Window) -> WindowInput {
             markers.push(ids.len() - 1);
         }
     }
-    WindowInput { ids, blocks, markers, scored: w.scored.clone() }
+    WindowInput {
+        ids,
+        blocks,
+        markers,
+        scored: w.scored.clone(),
+    }
 }
 
 /// All windows of an encoded solution.
@@ -249,7 +266,11 @@ pub fn windows(enc: &Encoded, max_positions: usize) -> Vec<WindowInput> {
 }
 
 /// Pad windows into `[batch, time]` id and block tensors.
-pub fn pack(inputs: &[&WindowInput], pad_id: u32, device: &Device) -> (Tensor<2, Int>, Tensor<2, Int>) {
+pub fn pack(
+    inputs: &[&WindowInput],
+    pad_id: u32,
+    device: &Device,
+) -> (Tensor<2, Int>, Tensor<2, Int>) {
     let t = inputs.iter().map(|w| w.ids.len()).max().unwrap_or(0);
     let b = inputs.len();
     let mut ids = Vec::with_capacity(b * t);
@@ -297,10 +318,17 @@ impl Scorer {
             )));
         }
         if config.limits.max_positions > config.architecture.max_positions {
-            return Err(VerifierError::Config("limits exceed the model's positions".into()));
+            return Err(VerifierError::Config(
+                "limits exceed the model's positions".into(),
+            ));
         }
         let model = load_weights(config.architecture.init(device), files.weights)?;
-        Ok(Scorer { model, encoder, config, device: device.clone() })
+        Ok(Scorer {
+            model,
+            encoder,
+            config,
+            device: device.clone(),
+        })
     }
 
     /// Step and answer probabilities at every marker of a batch of windows: `[markers, 2]`, rows
@@ -311,7 +339,11 @@ impl Scorer {
     }
 
     /// [`Scorer::marker_probabilities`] with another copy of the model (one per thread).
-    pub fn marker_probabilities_with(&self, model: &Verifier, windows: &[&WindowInput]) -> Tensor<2> {
+    pub fn marker_probabilities_with(
+        &self,
+        model: &Verifier,
+        windows: &[&WindowInput],
+    ) -> Tensor<2> {
         let (ids, blocks) = pack(windows, self.encoder.pad, &self.device);
         let t = ids.dims()[1];
         let hidden = model.forward(ids, blocks);
@@ -321,14 +353,24 @@ impl Scorer {
             .flat_map(|(b, w)| w.markers.iter().map(move |&m| b * t + m))
             .collect();
         let rows = gather_rows(hidden, &flat);
-        sigmoid(Tensor::cat(vec![self.step_logits(model, rows.clone()), model.orm_logits(rows)], 1))
+        sigmoid(Tensor::cat(
+            vec![
+                self.step_logits(model, rows.clone()),
+                model.orm_logits(rows),
+            ],
+            1,
+        ))
     }
 
     /// The step head's logits, calibrated.
     fn step_logits<const D: usize>(&self, model: &Verifier, hidden: Tensor<D>) -> Tensor<D> {
         let c = self.config.calibration;
         let logits = model.prm_logits(hidden);
-        if c.is_identity() { logits } else { logits * c.scale + c.bias }
+        if c.is_identity() {
+            logits
+        } else {
+            logits * c.scale + c.bias
+        }
     }
 
     /// Probabilities `[n_steps, 2]` of one encoded solution (all its windows in one batch).
@@ -369,7 +411,13 @@ impl Scorer {
     pub fn start(&self, problem: &str) -> Result<Stream> {
         let mut warnings = Vec::new();
         let problem = self.encoder.encode_problem(problem, &mut warnings)?;
-        Ok(Stream { problem, steps: Vec::new(), cache: BlockCache::new(), window_start: 0, warnings })
+        Ok(Stream {
+            problem,
+            steps: Vec::new(),
+            cache: BlockCache::new(),
+            window_start: 0,
+            warnings,
+        })
     }
 
     /// Score one more step of a stream: probabilities `[2]` (step, answer) still on the device.
@@ -380,8 +428,15 @@ impl Scorer {
         let ids = self.encoder.encode_step(step, k, &mut stream.warnings)?;
         stream.steps.push(ids);
         let lens: Vec<usize> = stream.steps.iter().map(Vec::len).collect();
-        let plan = plan_windows(stream.problem.len(), &lens, self.encoder.limits.max_positions);
-        let window = plan.last().cloned().ok_or_else(|| VerifierError::BadInput("no steps".into()))?;
+        let plan = plan_windows(
+            stream.problem.len(),
+            &lens,
+            self.encoder.limits.max_positions,
+        );
+        let window = plan
+            .last()
+            .cloned()
+            .ok_or_else(|| VerifierError::BadInput("no steps".into()))?;
         if stream.cache.len == 0 || window.scored.start != stream.window_start {
             // New window: re-read the problem and the context steps.
             stream.cache = BlockCache::new();
@@ -393,9 +448,14 @@ impl Scorer {
         }
         let hidden = self.read_block(&stream.steps[k], &mut stream.cache);
         let t = stream.steps[k].len();
-        let marker = hidden.slice([0..1, t - 1..t]).reshape([1, self.config.architecture.hidden_size]);
+        let marker = hidden
+            .slice([0..1, t - 1..t])
+            .reshape([1, self.config.architecture.hidden_size]);
         let logits = Tensor::cat(
-            vec![self.step_logits(&self.model, marker.clone()), self.model.orm_logits(marker)],
+            vec![
+                self.step_logits(&self.model, marker.clone()),
+                self.model.orm_logits(marker),
+            ],
             0,
         );
         Ok(sigmoid(logits.reshape([2])))
@@ -404,7 +464,8 @@ impl Scorer {
     fn read_block(&self, ids: &[u32], cache: &mut BlockCache) -> Tensor<3> {
         let v: Vec<i64> = ids.iter().map(|&t| t as i64).collect();
         let n = v.len();
-        let ids = Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &self.device).reshape([1, n]);
+        let ids =
+            Tensor::<1, Int>::from_data(TensorData::new(v, [n]), &self.device).reshape([1, n]);
         self.model.forward_block(ids, cache)
     }
 }

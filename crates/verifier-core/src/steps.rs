@@ -94,7 +94,10 @@ mod tests {
     #[test]
     fn paragraph_steps_keep_inner_newlines() {
         let s = "First we note\nthat x = 2.\n\nThen y = 3\nso done.";
-        assert_eq!(split_steps(s), vec!["First we note\nthat x = 2.", "Then y = 3\nso done."]);
+        assert_eq!(
+            split_steps(s),
+            vec!["First we note\nthat x = 2.", "Then y = 3\nso done."]
+        );
     }
 
     #[test]
@@ -102,13 +105,21 @@ mod tests {
         let s = "Let us solve.\nStep 1: add 2\nand 3.\n\nStep 2: get 5.\n**Step 3:** done";
         assert_eq!(
             split_steps(s),
-            vec!["Let us solve.", "Step 1: add 2\nand 3.", "Step 2: get 5.", "**Step 3:** done"]
+            vec![
+                "Let us solve.",
+                "Step 1: add 2\nand 3.",
+                "Step 2: get 5.",
+                "**Step 3:** done"
+            ]
         );
     }
 
     #[test]
     fn single_prefix_is_not_a_format() {
-        assert_eq!(split_steps("Step 1: only\nnext"), vec!["Step 1: only", "next"]);
+        assert_eq!(
+            split_steps("Step 1: only\nnext"),
+            vec!["Step 1: only", "next"]
+        );
     }
 
     #[test]

@@ -79,7 +79,11 @@ pub struct StepVerdict {
 /// claim is certainly wrong (score 0) whatever the model says; otherwise the model's score stands.
 /// (A true claim does not raise the score: right arithmetic can still be the wrong step.)
 pub fn combine(model_score: f64, checks: &[Check]) -> f64 {
-    if checks.iter().any(|c| !c.holds) { 0.0 } else { model_score }
+    if checks.iter().any(|c| !c.holds) {
+        0.0
+    } else {
+        model_score
+    }
 }
 
 /// The verdict on a whole solution: the object `prm score --json` prints and the browser returns.
@@ -116,7 +120,12 @@ impl Verdict {
             .zip(step_scores)
             .map(|(text, &model_score)| {
                 let checks = check_step(&text);
-                StepVerdict { score: combine(model_score, &checks), model_score, checks, text }
+                StepVerdict {
+                    score: combine(model_score, &checks),
+                    model_score,
+                    checks,
+                    text,
+                }
             })
             .collect();
         let mut v = Verdict {
@@ -174,13 +183,20 @@ mod tests {
         assert_eq!(json["first_bad_step"], 1);
         assert_eq!(json["steps"][0]["text"], "a");
         let none = Verdict::new(vec!["a".into()], &[0.9], 0.7, Aggregate::Last, 0.5);
-        assert_eq!(serde_json::to_value(&none).unwrap()["first_bad_step"], serde_json::Value::Null);
+        assert_eq!(
+            serde_json::to_value(&none).unwrap()["first_bad_step"],
+            serde_json::Value::Null
+        );
     }
 
     #[test]
     fn a_false_claim_makes_the_step_wrong() {
         let v = Verdict::new(
-            vec!["He buys 4 boxes.".into(), "So 17 × 4 = 58 pens.".into(), "17 × 4 = 68".into()],
+            vec![
+                "He buys 4 boxes.".into(),
+                "So 17 × 4 = 58 pens.".into(),
+                "17 × 4 = 68".into(),
+            ],
             &[0.9, 0.95, 0.9],
             0.8,
             Aggregate::Product,
@@ -191,7 +207,10 @@ mod tests {
         assert_eq!(v.steps[1].model_score, 0.95);
         assert_eq!(v.steps[1].checks.len(), 1);
         assert_eq!(v.steps[1].checks[0].expected.as_deref(), Some("68"));
-        assert_eq!(v.steps[2].score, 0.9, "a true claim leaves the model's score");
+        assert_eq!(
+            v.steps[2].score, 0.9,
+            "a true claim leaves the model's score"
+        );
         assert!(v.steps[2].checks[0].holds);
         assert_eq!(v.prm_score, 0.0);
         let json = serde_json::to_value(&v).unwrap();

@@ -9,7 +9,10 @@ use verifier_core::{
 };
 
 fn tokenizer_json() -> Vec<u8> {
-    let p = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/verifier/tokenizer.json");
+    let p = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../models/verifier/tokenizer.json"
+    );
     std::fs::read(p).expect("shipped tokenizer")
 }
 
@@ -34,25 +37,49 @@ fn small_scorer(limits: Limits) -> Scorer {
         metrics: serde_json::Value::Null,
         training: serde_json::Value::Null,
     };
-    Scorer { model, encoder, config, device }
+    Scorer {
+        model,
+        encoder,
+        config,
+        device,
+    }
 }
 
 fn whole(scorer: &Scorer, problem: &str, steps: &[String]) -> Vec<f32> {
     let enc = scorer.encoder.encode(problem, steps).unwrap();
-    scorer.probabilities(&enc).into_data().try_to_vec::<f32>().unwrap()
+    scorer
+        .probabilities(&enc)
+        .into_data()
+        .try_to_vec::<f32>()
+        .unwrap()
 }
 
 fn streamed(scorer: &Scorer, problem: &str, steps: &[String]) -> Vec<f32> {
     let mut s = scorer.start(problem).unwrap();
     let mut out = Vec::new();
     for st in steps {
-        out.extend(scorer.push(&mut s, st).unwrap().into_data().try_to_vec::<f32>().unwrap());
+        out.extend(
+            scorer
+                .push(&mut s, st)
+                .unwrap()
+                .into_data()
+                .try_to_vec::<f32>()
+                .unwrap(),
+        );
     }
     out
 }
 
 fn steps(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("Step {i}: we add {i} and {} to get {} apples in the basket.", i + 3, 2 * i + 3)).collect()
+    (0..n)
+        .map(|i| {
+            format!(
+                "Step {i}: we add {i} and {} to get {} apples in the basket.",
+                i + 3,
+                2 * i + 3
+            )
+        })
+        .collect()
 }
 
 fn assert_close(a: &[f32], b: &[f32]) {
@@ -84,12 +111,20 @@ fn later_steps_never_change_earlier_scores() {
 fn streaming_equals_whole_solution() {
     let s = small_scorer(Limits::default());
     let st = steps(6);
-    assert_close(&streamed(&s, "How many apples?", &st), &whole(&s, "How many apples?", &st));
+    assert_close(
+        &streamed(&s, "How many apples?", &st),
+        &whole(&s, "How many apples?", &st),
+    );
 }
 
 #[test]
 fn long_solutions_are_scored_in_windows_identically() {
-    let limits = Limits { max_positions: 96, max_problem_tokens: 16, max_step_tokens: 24, ..Limits::default() };
+    let limits = Limits {
+        max_positions: 96,
+        max_problem_tokens: 16,
+        max_step_tokens: 24,
+        ..Limits::default()
+    };
     let s = small_scorer(limits);
     let st = steps(14); // far more than 96 positions
     let w = whole(&s, "How many apples are in the basket?", &st);
@@ -122,7 +157,15 @@ fn weights_round_trip_and_bad_weights_are_errors() {
     let device = Device::flex();
     for compact in [false, true] {
         let bytes = save_weights(&s.model, compact).unwrap();
-        let loaded = Scorer::load(ModelFiles { config: &cfg, tokenizer: &tok, weights: bytes.clone() }, &device).unwrap();
+        let loaded = Scorer::load(
+            ModelFiles {
+                config: &cfg,
+                tokenizer: &tok,
+                weights: bytes.clone(),
+            },
+            &device,
+        )
+        .unwrap();
         let a = whole(&s, "p", &steps(2));
         let b = whole(&loaded, "p", &steps(2));
         for (x, y) in a.iter().zip(&b) {
@@ -130,11 +173,28 @@ fn weights_round_trip_and_bad_weights_are_errors() {
         }
         // truncated
         let cut = bytes[..bytes.len() / 2].to_vec();
-        let e = Scorer::load(ModelFiles { config: &cfg, tokenizer: &tok, weights: cut }, &device);
-        assert!(matches!(e, Err(VerifierError::Weights(_))), "truncated weights must be an error");
+        let e = Scorer::load(
+            ModelFiles {
+                config: &cfg,
+                tokenizer: &tok,
+                weights: cut,
+            },
+            &device,
+        );
+        assert!(
+            matches!(e, Err(VerifierError::Weights(_))),
+            "truncated weights must be an error"
+        );
         // garbage and empty
         for bad in [vec![7u8; 1000], Vec::new()] {
-            let e = Scorer::load(ModelFiles { config: &cfg, tokenizer: &tok, weights: bad }, &device);
+            let e = Scorer::load(
+                ModelFiles {
+                    config: &cfg,
+                    tokenizer: &tok,
+                    weights: bad,
+                },
+                &device,
+            );
             assert!(matches!(e, Err(VerifierError::Weights(_))));
         }
     }
@@ -142,11 +202,25 @@ fn weights_round_trip_and_bad_weights_are_errors() {
     let mut other = s.config.clone();
     other.architecture.num_layers = 3;
     let cfg3 = serde_json::to_vec(&other).unwrap();
-    let e = Scorer::load(ModelFiles { config: &cfg3, tokenizer: &tok, weights: save_weights(&s.model, true).unwrap() }, &device);
+    let e = Scorer::load(
+        ModelFiles {
+            config: &cfg3,
+            tokenizer: &tok,
+            weights: save_weights(&s.model, true).unwrap(),
+        },
+        &device,
+    );
     let msg = e.err().expect("mismatch must fail").to_string();
     assert!(msg.contains("weights"), "{msg}");
     // malformed config
-    let e = Scorer::load(ModelFiles { config: b"{", tokenizer: &tok, weights: vec![1] }, &device);
+    let e = Scorer::load(
+        ModelFiles {
+            config: b"{",
+            tokenizer: &tok,
+            weights: vec![1],
+        },
+        &device,
+    );
     assert!(matches!(e, Err(VerifierError::Config(_))));
 }
 
@@ -156,13 +230,21 @@ fn calibration_moves_step_scores_on_both_paths() -> Result<(), Box<dyn std::erro
     // one scorer, scored before and after setting the calibration (two scorers built one after
     // the other do not get the same random weights)
     let mut cal = small_scorer(Limits::default());
-    let c = Calibration { scale: 0.5, bias: -0.3 };
+    let c = Calibration {
+        scale: 0.5,
+        bias: -0.3,
+    };
     let st = steps(5);
     let p = whole(&cal, "How many apples?", &st);
     cal.config.calibration = c;
     let q = whole(&cal, "How many apples?", &st);
     for (a, b) in p.chunks(2).zip(q.chunks(2)) {
-        assert!((c.apply(a[0] as f64) - b[0] as f64).abs() < 1e-4, "step score {} -> {}", a[0], b[0]);
+        assert!(
+            (c.apply(a[0] as f64) - b[0] as f64).abs() < 1e-4,
+            "step score {} -> {}",
+            a[0],
+            b[0]
+        );
         assert_eq!(a[1], b[1], "the answer head is not calibrated");
     }
     assert_close(&streamed(&cal, "How many apples?", &st), &q);
@@ -173,7 +255,9 @@ fn calibration_moves_step_scores_on_both_paths() -> Result<(), Box<dyn std::erro
     assert!(matches!(e, Err(VerifierError::Config(_))));
     // an old config without the field loads as the identity
     let mut v = serde_json::to_value(&cal.config)?;
-    v.as_object_mut().ok_or("config is an object")?.remove("calibration");
+    v.as_object_mut()
+        .ok_or("config is an object")?
+        .remove("calibration");
     let old = ModelConfig::from_json(&serde_json::to_vec(&v)?)?;
     assert_eq!(old.calibration, Calibration::default());
     Ok(())
@@ -183,23 +267,37 @@ fn calibration_moves_step_scores_on_both_paths() -> Result<(), Box<dyn std::erro
 fn calibration_fit_recovers_a_known_scaling() -> Result<(), &'static str> {
     use verifier_core::scorer::Calibration;
     // Labels drawn (deterministically) from sigmoid(0.4 z - 0.7): the fit must find about that.
-    let truth = Calibration { scale: 0.4, bias: -0.7 };
+    let truth = Calibration {
+        scale: 0.4,
+        bias: -0.7,
+    };
     let (mut probs, mut labels) = (Vec::new(), Vec::new());
     let mut x: u64 = 12345;
     for i in 0..20000 {
         let z = -6.0 + 12.0 * (i as f64 / 20000.0);
         let p = 1.0 / (1.0 + (-z).exp());
-        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let u = (x >> 11) as f64 / (1u64 << 53) as f64;
         probs.push(p);
         labels.push(u < truth.apply(p));
     }
     let fit = Calibration::fit(&probs, &labels).ok_or("both classes are present")?;
-    assert!((fit.scale - 0.4).abs() < 0.05 && (fit.bias + 0.7).abs() < 0.08, "{fit:?}");
+    assert!(
+        (fit.scale - 0.4).abs() < 0.05 && (fit.bias + 0.7).abs() < 0.08,
+        "{fit:?}"
+    );
     // composition: fitting again on calibrated scores and composing equals one calibration
-    let inner = Calibration { scale: 2.0, bias: 0.5 };
+    let inner = Calibration {
+        scale: 2.0,
+        bias: 0.5,
+    };
     let both = fit.after(inner);
     assert!((both.apply(0.3) - fit.apply(inner.apply(0.3))).abs() < 1e-9);
-    assert!(Calibration::fit(&[0.2, 0.9], &[true, true]).is_none(), "one class only");
+    assert!(
+        Calibration::fit(&[0.2, 0.9], &[true, true]).is_none(),
+        "one class only"
+    );
     Ok(())
 }

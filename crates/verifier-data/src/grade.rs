@@ -27,14 +27,19 @@ pub fn extract_boxed(text: &str) -> Option<String> {
         None
     } else {
         // `\boxed 5` form
-        let word: String = rest_trim.chars().take_while(|c| !c.is_whitespace() && *c != '$').collect();
+        let word: String = rest_trim
+            .chars()
+            .take_while(|c| !c.is_whitespace() && *c != '$')
+            .collect();
         (!word.is_empty()).then_some(word)
     }
 }
 
 /// The GSM8K reference answer after `#### `.
 pub fn gsm8k_reference_answer(answer: &str) -> Option<String> {
-    answer.rsplit_once("####").map(|(_, a)| a.trim().replace(',', ""))
+    answer
+        .rsplit_once("####")
+        .map(|(_, a)| a.trim().replace(',', ""))
 }
 
 /// The final answer a model solution states: `\boxed{}`, `#### n`, `A: n`, `The answer is n`,
@@ -53,7 +58,10 @@ pub fn extract_final_answer(solution: &str) -> Option<String> {
         }
         let lower = l.to_ascii_lowercase();
         if let Some(i) = lower.rfind("the answer is") {
-            let a = l[i + "the answer is".len()..].trim().trim_end_matches('.').trim();
+            let a = l[i + "the answer is".len()..]
+                .trim()
+                .trim_end_matches('.')
+                .trim();
             if !a.is_empty() {
                 return Some(a.to_string());
             }
@@ -87,15 +95,47 @@ pub fn last_number(text: &str) -> Option<String> {
     if start > 0 && bytes[start - 1] == b'-' {
         start -= 1;
     }
-    let s = text[start..end].trim_start_matches([',', '.']).replace(',', "");
+    let s = text[start..end]
+        .trim_start_matches([',', '.'])
+        .replace(',', "");
     (!s.is_empty()).then_some(s)
 }
 
 const UNIT_WORDS: &[&str] = &[
-    "degrees", "degree", "cm", "centimeters", "meters", "meter", "inches", "inch", "feet", "foot",
-    "units", "unit", "square", "sq", "hours", "hour", "minutes", "minute", "seconds", "second",
-    "dollars", "dollar", "cents", "cent", "miles", "mile", "km", "mph", "pounds", "ounces", "years",
-    "days", "students", "people",
+    "degrees",
+    "degree",
+    "cm",
+    "centimeters",
+    "meters",
+    "meter",
+    "inches",
+    "inch",
+    "feet",
+    "foot",
+    "units",
+    "unit",
+    "square",
+    "sq",
+    "hours",
+    "hour",
+    "minutes",
+    "minute",
+    "seconds",
+    "second",
+    "dollars",
+    "dollar",
+    "cents",
+    "cent",
+    "miles",
+    "mile",
+    "km",
+    "mph",
+    "pounds",
+    "ounces",
+    "years",
+    "days",
+    "students",
+    "people",
 ];
 
 /// Normalise a final answer for string comparison (PRM800K/MATH conventions).
@@ -105,7 +145,9 @@ pub fn normalize_answer(answer: &str) -> String {
     for cmd in ["\\text", "\\textbf", "\\mbox", "\\mathrm"] {
         while let Some(i) = s.find(&format!("{cmd}{{")) {
             let open = i + cmd.len();
-            let Some(close) = matching_brace(&s, open) else { break };
+            let Some(close) = matching_brace(&s, open) else {
+                break;
+            };
             let inner = s[open + 1..close].to_string();
             s.replace_range(i..=close, &inner);
         }
@@ -137,7 +179,13 @@ pub fn normalize_answer(answer: &str) -> String {
         let t = s.trim_end().trim_end_matches(['.', ' ']).to_string();
         let lower = t.to_ascii_lowercase();
         let cut = UNIT_WORDS.iter().find_map(|u| {
-            lower.strip_suffix(u).filter(|rest| rest.ends_with([' ', '}', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9']) || rest.is_empty()).map(|rest| rest.len())
+            lower
+                .strip_suffix(u)
+                .filter(|rest| {
+                    rest.ends_with([' ', '}', '0', '1', '2', '3', '4', '5', '6', '7', '8', '9'])
+                        || rest.is_empty()
+                })
+                .map(|rest| rest.len())
         });
         match cut {
             Some(n) if n > 0 => s = t[..n].to_string(),
@@ -163,11 +211,16 @@ pub fn normalize_answer(answer: &str) -> String {
     }
     s = s.replace("\\{", "{").replace("\\}", "}");
     // 1,000 -> 1000 when it is a plain number
-    if s.chars().all(|c| c.is_ascii_digit() || c == ',' || c == '.' || c == '-') {
+    if s.chars()
+        .all(|c| c.is_ascii_digit() || c == ',' || c == '.' || c == '-')
+    {
         s = s.replace(',', "");
     }
     // 0.50 -> 0.5, 5.0 -> 5
-    if s.contains('.') && s.chars().all(|c| c.is_ascii_digit() || c == '.' || c == '-') {
+    if s.contains('.')
+        && s.chars()
+            .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+    {
         s = s.trim_end_matches('0').trim_end_matches('.').to_string();
         if s.starts_with('.') {
             s.insert(0, '0');
@@ -240,8 +293,14 @@ mod tests {
 
     #[test]
     fn boxed() {
-        assert_eq!(extract_boxed("so $\\boxed{\\frac{1}{2}}$."), Some("\\frac{1}{2}".into()));
-        assert_eq!(extract_boxed("\\boxed{1} then \\boxed{2}"), Some("2".into()));
+        assert_eq!(
+            extract_boxed("so $\\boxed{\\frac{1}{2}}$."),
+            Some("\\frac{1}{2}".into())
+        );
+        assert_eq!(
+            extract_boxed("\\boxed{1} then \\boxed{2}"),
+            Some("2".into())
+        );
         assert_eq!(extract_boxed("\\boxed 5$"), Some("5".into()));
         assert_eq!(extract_boxed("no box"), None);
         assert_eq!(extract_boxed("\\boxed{unclosed"), None);
@@ -265,9 +324,18 @@ mod tests {
     #[test]
     fn final_answers() {
         assert_eq!(extract_final_answer("x\nA: 26").as_deref(), Some("26"));
-        assert_eq!(extract_final_answer("so #### 1,234").as_deref(), Some("1234"));
-        assert_eq!(extract_final_answer("The answer is 7.").as_deref(), Some("7"));
-        assert_eq!(extract_final_answer("we get 3 then 4.5 apples").as_deref(), Some("4.5"));
+        assert_eq!(
+            extract_final_answer("so #### 1,234").as_deref(),
+            Some("1234")
+        );
+        assert_eq!(
+            extract_final_answer("The answer is 7.").as_deref(),
+            Some("7")
+        );
+        assert_eq!(
+            extract_final_answer("we get 3 then 4.5 apples").as_deref(),
+            Some("4.5")
+        );
         assert_eq!(last_number("costs -12"), Some("-12".into()));
     }
 }

@@ -16,9 +16,16 @@ pub enum DataError {
     #[error("data folder {0} not found (pass --data DIR; see the README for ../shared/data)")]
     MissingDir(PathBuf),
     #[error("cannot read {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path}:{line}: {message}")]
-    Parse { path: PathBuf, line: usize, message: String },
+    Parse {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
 }
 
 pub type Result<T> = std::result::Result<T, DataError>;
@@ -64,7 +71,10 @@ impl DataDir {
 
 /// Read a whole file (clear error naming the path).
 pub fn read_file(path: &Path) -> Result<String> {
-    std::fs::read_to_string(path).map_err(|source| DataError::Io { path: path.to_path_buf(), source })
+    std::fs::read_to_string(path).map_err(|source| DataError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Read a JSON-lines file into `T`s.
@@ -95,7 +105,11 @@ pub fn read_json<T: DeserializeOwned>(path: &Path) -> Result<T> {
 
 /// Key used to recognise the same problem across datasets.
 pub fn problem_key(problem: &str) -> String {
-    problem.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
+    problem
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_lowercase()
 }
 
 /// A claim in a correct reference solution that is false as written, checked by hand.
@@ -116,7 +130,11 @@ pub fn reference_errors() -> Result<Vec<ReferenceError>> {
     }
     serde_json::from_str::<File>(include_str!("../data/reference_errors.json"))
         .map(|f| f.errors)
-        .map_err(|e| DataError::Parse { path: "crates/verifier-data/data/reference_errors.json".into(), line: e.line(), message: e.to_string() })
+        .map_err(|e| DataError::Parse {
+            path: "crates/verifier-data/data/reference_errors.json".into(),
+            line: e.line(),
+            message: e.to_string(),
+        })
 }
 
 #[cfg(test)]
@@ -125,7 +143,10 @@ mod tests {
     fn reference_errors_parse() -> Result<(), crate::DataError> {
         let e = super::reference_errors()?;
         assert!(e.len() >= 20);
-        assert!(e.iter().all(|e| matches!(e.dataset.as_str(), "gsm8k" | "math") && !e.claim.is_empty()));
+        assert!(
+            e.iter()
+                .all(|e| matches!(e.dataset.as_str(), "gsm8k" | "math") && !e.claim.is_empty())
+        );
         Ok(())
     }
 }

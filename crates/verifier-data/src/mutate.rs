@@ -22,11 +22,19 @@ pub fn number_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut i = 0;
     while i < b.len() {
-        if b[i].is_ascii_digit() && (i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_' || b[i - 1] == b'^' || b[i - 1] == b'{' && i >= 2 && b[i - 2] == b'^')) {
+        if b[i].is_ascii_digit()
+            && (i == 0
+                || !(b[i - 1].is_ascii_alphanumeric()
+                    || b[i - 1] == b'_'
+                    || b[i - 1] == b'^'
+                    || b[i - 1] == b'{' && i >= 2 && b[i - 2] == b'^'))
+        {
             let start = i;
             while i < b.len()
                 && (b[i].is_ascii_digit()
-                    || ((b[i] == b'.' || b[i] == b',') && i + 1 < b.len() && b[i + 1].is_ascii_digit()))
+                    || ((b[i] == b'.' || b[i] == b',')
+                        && i + 1 < b.len()
+                        && b[i + 1].is_ascii_digit()))
             {
                 i += 1;
             }
@@ -49,7 +57,8 @@ pub fn wrong_number<R: Rng>(s: &str, rng: &mut R) -> Option<String> {
     if let Some((int, frac)) = clean.split_once('.') {
         let digits = frac.len();
         let scaled: i64 = format!("{int}{frac}").parse().ok()?;
-        let delta = [1i64, 2, 5, 10][rng.random_range(0..4)] * if rng.random_bool(0.5) { 1 } else { -1 };
+        let delta =
+            [1i64, 2, 5, 10][rng.random_range(0..4)] * if rng.random_bool(0.5) { 1 } else { -1 };
         let v = (scaled + delta).max(0);
         if v == scaled {
             return None;
@@ -70,7 +79,11 @@ pub fn wrong_number<R: Rng>(s: &str, rng: &mut R) -> Option<String> {
         n * 10,
         if n >= 10 { n / 10 } else { n + 4 },
     ];
-    let v = *candidates.iter().filter(|&&v| v != n && v >= 0).collect::<Vec<_>>().choose(rng)?;
+    let v = *candidates
+        .iter()
+        .filter(|&&v| v != n && v >= 0)
+        .collect::<Vec<_>>()
+        .choose(rng)?;
     Some(v.to_string())
 }
 
@@ -80,11 +93,18 @@ const OPERATORS: [&str; 5] = [" + ", " - ", " * ", " / ", " x "];
 pub fn mutate_step<R: Rng>(step: &str, rng: &mut R) -> Option<(String, Mutation)> {
     let spans = number_spans(step);
     let result_span = step.rfind('=').and_then(|eq| {
-        spans.iter().copied().find(|&(s, _)| s > eq && step[eq + 1..s].trim_matches([' ', '$', '\\']).is_empty())
+        spans
+            .iter()
+            .copied()
+            .find(|&(s, _)| s > eq && step[eq + 1..s].trim_matches([' ', '$', '\\']).is_empty())
     });
     let ops: Vec<(usize, &str)> = OPERATORS
         .iter()
-        .flat_map(|op| step.match_indices(op).map(|(i, o)| (i, o)).collect::<Vec<_>>())
+        .flat_map(|op| {
+            step.match_indices(op)
+                .map(|(i, o)| (i, o))
+                .collect::<Vec<_>>()
+        })
         .collect();
     let mut kinds = Vec::new();
     if result_span.is_some() {
@@ -108,7 +128,10 @@ pub fn mutate_step<R: Rng>(step: &str, rng: &mut R) -> Option<(String, Mutation)
         }
         Mutation::Operator => {
             let &(i, op) = ops.choose(rng)?;
-            let others: Vec<&&str> = OPERATORS.iter().filter(|o| **o != op && **o != " x ").collect();
+            let others: Vec<&&str> = OPERATORS
+                .iter()
+                .filter(|o| **o != op && **o != " x ")
+                .collect();
             (i, i + op.len(), others.choose(rng)?.to_string())
         }
     };
@@ -122,7 +145,9 @@ pub fn mutate_step<R: Rng>(step: &str, rng: &mut R) -> Option<(String, Mutation)
 /// A wrong version of a correct solution: one step mutated, the solution cut after it, labelled
 /// correct up to it and wrong at it.
 pub fn mutate_solution<R: Rng>(sol: &LabeledSolution, rng: &mut R) -> Option<LabeledSolution> {
-    let candidates: Vec<usize> = (0..sol.steps.len()).filter(|&i| !number_spans(&sol.steps[i]).is_empty()).collect();
+    let candidates: Vec<usize> = (0..sol.steps.len())
+        .filter(|&i| !number_spans(&sol.steps[i]).is_empty())
+        .collect();
     let &k = candidates.choose(rng)?;
     let (wrong, _) = mutate_step(&sol.steps[k], rng)?;
     let mut steps = sol.steps[..k].to_vec();

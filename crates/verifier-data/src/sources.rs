@@ -41,7 +41,9 @@ pub fn prm800k(data: &DataDir, split: &str) -> Result<Vec<LabeledSolution>> {
         }
         let mut labels = Vec::with_capacity(steps.len());
         for (i, s) in r.responses.iter().enumerate() {
-            let ok = rating_of.get(&(r.instruction.as_str(), i, s.as_str())).is_none_or(|&x| x >= 0);
+            let ok = rating_of
+                .get(&(r.instruction.as_str(), i, s.as_str()))
+                .is_none_or(|&x| x >= 0);
             labels.push(ok);
             if !ok {
                 break;
@@ -94,7 +96,11 @@ pub fn strip_calculator(text: &str) -> String {
 
 /// Steps of a GSM8K reference answer (lines before `####`, annotations removed) and the answer.
 pub fn gsm8k_reference(item: &Gsm8kItem) -> (Vec<String>, Option<String>) {
-    let body = item.answer.rsplit_once("####").map(|(b, _)| b).unwrap_or(&item.answer);
+    let body = item
+        .answer
+        .rsplit_once("####")
+        .map(|(b, _)| b)
+        .unwrap_or(&item.answer);
     let steps = split_steps(&strip_calculator(body));
     (steps, grade::gsm8k_reference_answer(&item.answer))
 }
@@ -179,13 +185,23 @@ pub fn gsm8k_model_solutions(
             .iter()
             .map(|s| {
                 let text = strip_calculator(&s.solution);
-                let answer = grade::extract_final_answer(&text).map(|a| grade::normalize_answer(&a)).unwrap_or_default();
-                Candidate { steps: split_steps(&text), answer, correct: s.is_correct, reference_score: None }
+                let answer = grade::extract_final_answer(&text)
+                    .map(|a| grade::normalize_answer(&a))
+                    .unwrap_or_default();
+                Candidate {
+                    steps: split_steps(&text),
+                    answer,
+                    correct: s.is_correct,
+                    reference_score: None,
+                }
             })
             .filter(|c| !c.steps.is_empty())
             .collect();
         if gsm8k_heldout(i) || exclude.contains(&problem_key(&r.question)) {
-            heldout.push(BestOfN { problem: r.question, candidates: cands });
+            heldout.push(BestOfN {
+                problem: r.question,
+                candidates: cands,
+            });
         } else {
             for c in cands {
                 train.push(LabeledSolution {

@@ -59,8 +59,15 @@ async fn webgpu_device() -> Result<(Device, String), String> {
         {
             Ok((device, setup)) => {
                 let info = setup.adapter.get_info();
-                let name = if info.name.is_empty() { "WebGPU adapter".to_string() } else { info.name.clone() };
-                Ok((device, format!("{name} ({})", info.driver_info).replace(" ()", "")))
+                let name = if info.name.is_empty() {
+                    "WebGPU adapter".to_string()
+                } else {
+                    info.name.clone()
+                };
+                Ok((
+                    device,
+                    format!("{name} ({})", info.driver_info).replace(" ()", ""),
+                ))
             }
             Err(e) => Err(format!("WebGPU could not start: {e}")),
         }
@@ -73,19 +80,35 @@ async fn webgpu_device() -> Result<(Device, String), String> {
 async fn probe_ms(scorer: &verifier_core::Scorer) -> Result<f64, JsValue> {
     let req = ScoreRequest::new(
         "A shop sells 12 boxes with 8 pens in each box. How many pens does it sell?".into(),
-        vec!["12 * 8 = 96 pens are sold.".into(), "The answer is 96.".into()],
+        vec![
+            "12 * 8 = 96 pens are sold.".into(),
+            "The answer is 96.".into(),
+        ],
     )
     .map_err(js_err)?;
-    let enc = scorer.encoder.encode(&req.problem, &req.steps).map_err(js_err)?;
+    let enc = scorer
+        .encoder
+        .encode(&req.problem, &req.steps)
+        .map_err(js_err)?;
     read_back(scorer.probabilities(&enc)).await?;
     let t0 = now_ms();
     read_back(scorer.probabilities(&enc)).await?;
     Ok(now_ms() - t0)
 }
 
-pub(crate) async fn load(choice: BackendChoice, config: &[u8], tokenizer: &[u8], weights: Vec<u8>) -> Result<Inner, JsValue> {
+pub(crate) async fn load(
+    choice: BackendChoice,
+    config: &[u8],
+    tokenizer: &[u8],
+    weights: Vec<u8>,
+) -> Result<Inner, JsValue> {
     let cpu = |reason: String, weights: Vec<u8>| -> Result<Inner, JsValue> {
-        Ok(Inner { scorer: load_scorer(config, tokenizer, weights, &Device::flex())?, backend: "cpu".into(), adapter: reason, probe: Vec::new() })
+        Ok(Inner {
+            scorer: load_scorer(config, tokenizer, weights, &Device::flex())?,
+            backend: "cpu".into(),
+            adapter: reason,
+            probe: Vec::new(),
+        })
     };
     if choice == BackendChoice::Cpu {
         return cpu("CPU (wasm)".into(), weights);
@@ -100,21 +123,39 @@ pub(crate) async fn load(choice: BackendChoice, config: &[u8], tokenizer: &[u8],
         Err(e) => return Err(e),
     };
     if choice == BackendChoice::WebGpu {
-        return Ok(Inner { scorer: gpu, backend: "webgpu".into(), adapter, probe: Vec::new() });
+        return Ok(Inner {
+            scorer: gpu,
+            backend: "webgpu".into(),
+            adapter,
+            probe: Vec::new(),
+        });
     }
     let gpu_ms = match probe_ms(&gpu).await {
         Ok(ms) => ms,
         Err(e) => {
             let msg = e.as_string().unwrap_or_else(|| "probe failed".into());
-            return cpu(format!("CPU (wasm) — WebGPU failed on {adapter}: {msg}"), weights);
+            return cpu(
+                format!("CPU (wasm) — WebGPU failed on {adapter}: {msg}"),
+                weights,
+            );
         }
     };
     let cpu_scorer = load_scorer(config, tokenizer, weights, &Device::flex())?;
     let cpu_ms = probe_ms(&cpu_scorer).await?;
     let probe = vec![("webgpu".to_string(), gpu_ms), ("cpu".to_string(), cpu_ms)];
     if gpu_ms <= cpu_ms {
-        Ok(Inner { scorer: gpu, backend: "webgpu".into(), adapter, probe })
+        Ok(Inner {
+            scorer: gpu,
+            backend: "webgpu".into(),
+            adapter,
+            probe,
+        })
     } else {
-        Ok(Inner { scorer: cpu_scorer, backend: "cpu".into(), adapter: format!("CPU (wasm) — faster than WebGPU on {adapter}"), probe })
+        Ok(Inner {
+            scorer: cpu_scorer,
+            backend: "cpu".into(),
+            adapter: format!("CPU (wasm) — faster than WebGPU on {adapter}"),
+            probe,
+        })
     }
 }

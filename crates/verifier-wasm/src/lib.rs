@@ -8,7 +8,10 @@ use std::{cell::RefCell, rc::Rc};
 
 use burn::prelude::*;
 use serde::Serialize;
-use verifier_core::{Aggregate, Check, ModelFiles, ScoreRequest, Scorer, Stream, Verdict, check_step, verdict::combine};
+use verifier_core::{
+    Aggregate, Check, ModelFiles, ScoreRequest, Scorer, Stream, Verdict, check_step,
+    verdict::combine,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
@@ -49,7 +52,8 @@ fn js_err(e: impl std::fmt::Display) -> JsValue {
 
 /// JSON-compatible conversion: `None` becomes `null`, maps become plain objects.
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(js_err)
 }
 
 fn now_ms() -> f64 {
@@ -67,7 +71,11 @@ struct Inner {
 async fn read_back(t: Tensor<2>) -> Result<Vec<f32>, JsValue> {
     t.into_data_async()
         .await
-        .map_err(|e| js_err(format!("reading results back from the device failed: {e:?}")))?
+        .map_err(|e| {
+            js_err(format!(
+                "reading results back from the device failed: {e:?}"
+            ))
+        })?
         .try_to_vec::<f32>()
         .map_err(|e| js_err(format!("unexpected result type: {e:?}")))
 }
@@ -78,7 +86,8 @@ async fn read_back1(t: Tensor<1>) -> Result<Vec<f32>, JsValue> {
 }
 
 fn parse_aggregate(a: Option<String>) -> Result<Option<Aggregate>, JsValue> {
-    a.map(|s| s.parse::<Aggregate>().map_err(js_err)).transpose()
+    a.map(|s| s.parse::<Aggregate>().map_err(js_err))
+        .transpose()
 }
 
 fn check_threshold(t: Option<f64>) -> Result<(), JsValue> {
@@ -88,10 +97,22 @@ fn check_threshold(t: Option<f64>) -> Result<(), JsValue> {
     }
 }
 
-async fn score_inner(inner: &Inner, req: ScoreRequest, threshold: Option<f64>, aggregate: Option<Aggregate>) -> Result<Verdict, JsValue> {
-    let enc = inner.scorer.encoder.encode(&req.problem, &req.steps).map_err(js_err)?;
+async fn score_inner(
+    inner: &Inner,
+    req: ScoreRequest,
+    threshold: Option<f64>,
+    aggregate: Option<Aggregate>,
+) -> Result<Verdict, JsValue> {
+    let enc = inner
+        .scorer
+        .encoder
+        .encode(&req.problem, &req.steps)
+        .map_err(js_err)?;
     let probs = read_back(inner.scorer.probabilities(&enc)).await?;
-    inner.scorer.verdict(req.steps, &probs, threshold, aggregate).map_err(js_err)
+    inner
+        .scorer
+        .verdict(req.steps, &probs, threshold, aggregate)
+        .map_err(js_err)
 }
 
 /// A loaded verifier.
@@ -106,11 +127,23 @@ impl Verifier {
     /// `backend` is `"auto"` (default: measure WebGPU and CPU, keep the faster), `"webgpu"` or
     /// `"cpu"`. Resolves to a `Verifier`; rejects with a clear message on bad files.
     #[wasm_bindgen(js_name = fromBytes, unchecked_return_type = "Promise<Verifier>")]
-    pub fn from_bytes(config: Vec<u8>, tokenizer: Vec<u8>, weights: Vec<u8>, backend: Option<String>) -> js_sys::Promise {
+    pub fn from_bytes(
+        config: Vec<u8>,
+        tokenizer: Vec<u8>,
+        weights: Vec<u8>,
+        backend: Option<String>,
+    ) -> js_sys::Promise {
         future_to_promise(async move {
-            let choice: BackendChoice = backend.as_deref().unwrap_or("auto").parse().map_err(js_err)?;
+            let choice: BackendChoice = backend
+                .as_deref()
+                .unwrap_or("auto")
+                .parse()
+                .map_err(js_err)?;
             let inner = backend::load(choice, &config, &tokenizer, weights).await?;
-            Ok(Verifier { inner: Rc::new(inner) }.into())
+            Ok(Verifier {
+                inner: Rc::new(inner),
+            }
+            .into())
         })
     }
 
@@ -134,7 +167,15 @@ impl Verifier {
             backend: &'a str,
             ms: f64,
         }
-        let v: Vec<P> = self.inner.probe.iter().map(|(b, ms)| P { backend: b, ms: *ms }).collect();
+        let v: Vec<P> = self
+            .inner
+            .probe
+            .iter()
+            .map(|(b, ms)| P {
+                backend: b,
+                ms: *ms,
+            })
+            .collect();
         to_js(&v)
     }
 
@@ -153,7 +194,13 @@ impl Verifier {
     /// Score a problem and its steps (an array of strings). Resolves to the verdict object, the
     /// same JSON as `prm score --json`.
     #[wasm_bindgen(unchecked_return_type = "Promise<Verdict>")]
-    pub fn score(&self, problem: String, #[wasm_bindgen(unchecked_param_type = "string[]")] steps: JsValue, threshold: Option<f64>, aggregate: Option<String>) -> js_sys::Promise {
+    pub fn score(
+        &self,
+        problem: String,
+        #[wasm_bindgen(unchecked_param_type = "string[]")] steps: JsValue,
+        threshold: Option<f64>,
+        aggregate: Option<String>,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             check_threshold(threshold)?;
@@ -166,7 +213,13 @@ impl Verifier {
 
     /// Score a problem and a solution text, split into steps by the shared splitter.
     #[wasm_bindgen(js_name = scoreSolution, unchecked_return_type = "Promise<Verdict>")]
-    pub fn score_solution(&self, problem: String, solution: String, threshold: Option<f64>, aggregate: Option<String>) -> js_sys::Promise {
+    pub fn score_solution(
+        &self,
+        problem: String,
+        solution: String,
+        threshold: Option<f64>,
+        aggregate: Option<String>,
+    ) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
             check_threshold(threshold)?;
@@ -180,7 +233,12 @@ impl Verifier {
         let stream = self.inner.scorer.start(&problem).map_err(js_err)?;
         Ok(Session {
             inner: self.inner.clone(),
-            state: Rc::new(RefCell::new(SessionState { stream, steps: Vec::new(), scores: Vec::new(), orm: f64::NAN })),
+            state: Rc::new(RefCell::new(SessionState {
+                stream,
+                steps: Vec::new(),
+                scores: Vec::new(),
+                orm: f64::NAN,
+            })),
         })
     }
 }
@@ -231,7 +289,9 @@ impl Session {
         future_to_promise(async move {
             let t0 = now_ms();
             let (probs, index, warnings) = {
-                let mut st = state.try_borrow_mut().map_err(|_| js_err("the previous push has not finished yet"))?;
+                let mut st = state
+                    .try_borrow_mut()
+                    .map_err(|_| js_err("the previous push has not finished yet"))?;
                 let before = st.stream.warnings.len();
                 let probs = inner.scorer.push(&mut st.stream, &step).map_err(js_err)?;
                 let warnings = st.stream.warnings[before..].to_vec();
@@ -239,7 +299,9 @@ impl Session {
             };
             let values = read_back1(probs).await?;
             let (score, orm) = (values[0] as f64, values[1] as f64);
-            let mut st = state.try_borrow_mut().map_err(|_| js_err("the previous push has not finished yet"))?;
+            let mut st = state
+                .try_borrow_mut()
+                .map_err(|_| js_err("the previous push has not finished yet"))?;
             st.steps.push(step.clone());
             st.scores.push(score);
             st.orm = orm;
@@ -265,9 +327,16 @@ impl Session {
 
     /// The verdict over the steps pushed so far (same object as `Verifier.score`).
     #[wasm_bindgen(unchecked_return_type = "Verdict")]
-    pub fn verdict(&self, threshold: Option<f64>, aggregate: Option<String>) -> Result<JsValue, JsValue> {
+    pub fn verdict(
+        &self,
+        threshold: Option<f64>,
+        aggregate: Option<String>,
+    ) -> Result<JsValue, JsValue> {
         check_threshold(threshold)?;
-        let st = self.state.try_borrow().map_err(|_| js_err("a push is still running"))?;
+        let st = self
+            .state
+            .try_borrow()
+            .map_err(|_| js_err("a push is still running"))?;
         if st.scores.is_empty() {
             return Err(js_err("no steps pushed yet"));
         }
@@ -284,14 +353,34 @@ impl Session {
 }
 
 /// Load a scorer for a device (shared by both backends).
-fn load_scorer(config: &[u8], tokenizer: &[u8], weights: Vec<u8>, device: &Device) -> Result<Scorer, JsValue> {
-    Scorer::load(ModelFiles { config, tokenizer, weights }, device).map_err(js_err)
+fn load_scorer(
+    config: &[u8],
+    tokenizer: &[u8],
+    weights: Vec<u8>,
+    device: &Device,
+) -> Result<Scorer, JsValue> {
+    Scorer::load(
+        ModelFiles {
+            config,
+            tokenizer,
+            weights,
+        },
+        device,
+    )
+    .map_err(js_err)
 }
 
 /// Rust-side API (used by the wasm-bindgen tests): the same operations without JS promises.
 impl Verifier {
-    pub async fn load(choice: BackendChoice, config: &[u8], tokenizer: &[u8], weights: Vec<u8>) -> Result<Verifier, JsValue> {
-        Ok(Verifier { inner: Rc::new(backend::load(choice, config, tokenizer, weights).await?) })
+    pub async fn load(
+        choice: BackendChoice,
+        config: &[u8],
+        tokenizer: &[u8],
+        weights: Vec<u8>,
+    ) -> Result<Verifier, JsValue> {
+        Ok(Verifier {
+            inner: Rc::new(backend::load(choice, config, tokenizer, weights).await?),
+        })
     }
 
     pub async fn score_steps(&self, problem: &str, steps: Vec<String>) -> Result<Verdict, JsValue> {

@@ -41,19 +41,41 @@ fn cases() -> Vec<Case> {
 }
 
 async fn check(choice: BackendChoice, limit: usize) -> String {
-    let v = Verifier::load(choice, CONFIG, TOKENIZER, WEIGHTS.to_vec()).await.expect("model loads");
+    let v = Verifier::load(choice, CONFIG, TOKENIZER, WEIGHTS.to_vec())
+        .await
+        .expect("model loads");
     for case in cases().into_iter().take(limit) {
-        let verdict = v.score_steps(&case.problem, case.steps.clone()).await.expect("scores");
+        let verdict = v
+            .score_steps(&case.problem, case.steps.clone())
+            .await
+            .expect("scores");
         assert_eq!(verdict.steps.len(), case.native.steps.len());
         for (a, b) in verdict.steps.iter().zip(&case.native.steps) {
-            assert!((a.score - b.score).abs() < 1e-3, "{}: step {} vs native {}", v.backend(), a.score, b.score);
-            assert_eq!(a.checks, b.checks, "the arithmetic checks are the same code in the browser");
+            assert!(
+                (a.score - b.score).abs() < 1e-3,
+                "{}: step {} vs native {}",
+                v.backend(),
+                a.score,
+                b.score
+            );
+            assert_eq!(
+                a.checks, b.checks,
+                "the arithmetic checks are the same code in the browser"
+            );
         }
         assert!((verdict.orm_score - case.native.orm_score).abs() < 1e-3);
         assert_eq!(verdict.first_bad_step, case.native.first_bad_step);
-        let streamed = v.stream_steps(&case.problem, &case.steps).await.expect("streams");
+        let streamed = v
+            .stream_steps(&case.problem, &case.steps)
+            .await
+            .expect("streams");
         for (a, b) in streamed.iter().zip(&case.native.steps) {
-            assert!((a - b.model_score).abs() < 1e-3, "{} streaming: {a} vs native {}", v.backend(), b.model_score);
+            assert!(
+                (a - b.model_score).abs() < 1e-3,
+                "{} streaming: {a} vs native {}",
+                v.backend(),
+                b.model_score
+            );
         }
     }
     v.backend()
@@ -66,7 +88,10 @@ async fn cpu_backend_matches_native() {
 
 #[wasm_bindgen_test]
 async fn webgpu_backend_matches_native() {
-    assert!(webgpu_available(), "the test browser must expose WebGPU (--enable-unsafe-webgpu)");
+    assert!(
+        webgpu_available(),
+        "the test browser must expose WebGPU (--enable-unsafe-webgpu)"
+    );
     // SwiftShader WebGPU is slow: two short solutions.
     assert_eq!(check(BackendChoice::WebGpu, 2).await, "webgpu");
 }
@@ -74,7 +99,10 @@ async fn webgpu_backend_matches_native() {
 #[wasm_bindgen_test]
 async fn bad_weights_are_errors_not_panics() {
     let e = Verifier::load(BackendChoice::Cpu, CONFIG, TOKENIZER, b"garbage".to_vec()).await;
-    let msg = e.err().and_then(|e| js_sys::Error::from(e).message().as_string()).unwrap_or_default();
+    let msg = e
+        .err()
+        .and_then(|e| js_sys::Error::from(e).message().as_string())
+        .unwrap_or_default();
     assert!(msg.contains("weights"), "{msg}");
     let e = Verifier::load(BackendChoice::Cpu, b"{", TOKENIZER, WEIGHTS.to_vec()).await;
     assert!(e.is_err());

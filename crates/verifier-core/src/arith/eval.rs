@@ -27,7 +27,12 @@ pub fn evaluate(t: &[Token], latex: bool) -> Option<Val> {
     if t.is_empty() || t.len() > MAX_TOKENS {
         return None;
     }
-    let mut p = Parser { t, i: 0, depth: 0, latex };
+    let mut p = Parser {
+        t,
+        i: 0,
+        depth: 0,
+        latex,
+    };
     let v = p.expr()?;
     (p.i == t.len()).then_some(v)
 }
@@ -81,7 +86,10 @@ impl Parser<'_> {
                     self.i += 1;
                     let r = self.unary()?;
                     // `1.2 x 100% = 120` and `15% of 80 = 12`: either reading may be meant
-                    v = bounded(Val { q: v.q * r.q, pct: v.pct || r.pct })?;
+                    v = bounded(Val {
+                        q: v.q * r.q,
+                        pct: v.pct || r.pct,
+                    })?;
                     last_div = false;
                 }
                 Some(Tok::Op('/')) => {
@@ -95,7 +103,10 @@ impl Parser<'_> {
                     if r.q.is_zero() || r.pct {
                         return None;
                     }
-                    v = bounded(Val { q: v.q / r.q, pct: v.pct })?;
+                    v = bounded(Val {
+                        q: v.q / r.q,
+                        pct: v.pct,
+                    })?;
                     last_div = true;
                 }
                 // implicit product: `2(3+4)`, `(2)(3)`
@@ -103,7 +114,10 @@ impl Parser<'_> {
                     if matches!(self.t[self.i - 1].tok, Tok::Num { .. } | Tok::Close(_)) =>
                 {
                     let r = self.unary()?;
-                    v = bounded(Val { q: v.q * r.q, pct: v.pct || r.pct })?;
+                    v = bounded(Val {
+                        q: v.q * r.q,
+                        pct: v.pct || r.pct,
+                    })?;
                     last_div = false;
                 }
                 _ => return Some(v),
@@ -121,7 +135,10 @@ impl Parser<'_> {
                 }
                 let v = self.unary()?;
                 self.depth -= 1;
-                Some(Val { q: -v.q, pct: v.pct })
+                Some(Val {
+                    q: -v.q,
+                    pct: v.pct,
+                })
             }
             Some(Tok::Op('+')) => {
                 self.i += 1;
@@ -176,7 +193,10 @@ impl Parser<'_> {
             if v.pct {
                 return None;
             }
-            v = Val { q: v.q / int(100), pct: true };
+            v = Val {
+                q: v.q / int(100),
+                pct: true,
+            };
         }
         Some(v)
     }
@@ -204,14 +224,21 @@ impl Parser<'_> {
         match self.peek()?.clone() {
             Tok::Num { value, .. } => {
                 self.i += 1;
-                Some(Val { q: value, pct: false })
+                Some(Val {
+                    q: value,
+                    pct: false,
+                })
             }
             Tok::Open(_) => self.group(),
             Tok::Frac => {
                 self.i += 1;
                 let (a, b) = if matches!(self.peek(), Some(Tok::Open('{'))) {
                     let a = self.group()?;
-                    let b = if matches!(self.peek(), Some(Tok::Open('{'))) { self.group()? } else { self.single_digit()? };
+                    let b = if matches!(self.peek(), Some(Tok::Open('{'))) {
+                        self.group()?
+                    } else {
+                        self.single_digit()?
+                    };
                     (a, b)
                 } else {
                     // `\frac12`: two single digits
@@ -220,7 +247,16 @@ impl Parser<'_> {
                         Tok::Num { value, decimals: 0 } if tok.end - tok.start == 2 => {
                             self.i += 1;
                             let n = value.to_integer().to_i64()?;
-                            (Val { q: int(n / 10), pct: false }, Val { q: int(n % 10), pct: false })
+                            (
+                                Val {
+                                    q: int(n / 10),
+                                    pct: false,
+                                },
+                                Val {
+                                    q: int(n % 10),
+                                    pct: false,
+                                },
+                            )
                         }
                         _ => return None,
                     }
@@ -228,7 +264,10 @@ impl Parser<'_> {
                 if b.q.is_zero() || a.pct || b.pct {
                     return None;
                 }
-                bounded(Val { q: a.q / b.q, pct: false })
+                bounded(Val {
+                    q: a.q / b.q,
+                    pct: false,
+                })
             }
             Tok::Sqrt => {
                 self.i += 1;
@@ -238,7 +277,11 @@ impl Parser<'_> {
                     if !idx.q.is_integer() {
                         return None;
                     }
-                    n = idx.q.to_integer().to_u32().filter(|n| (2..=12).contains(n))?;
+                    n = idx
+                        .q
+                        .to_integer()
+                        .to_u32()
+                        .filter(|n| (2..=12).contains(n))?;
                 }
                 let arg = match self.peek() {
                     Some(Tok::Open('{' | '(')) => self.group()?,
@@ -260,7 +303,10 @@ impl Parser<'_> {
         match &tok.tok {
             Tok::Num { value, decimals: 0 } if tok.end - tok.start == 1 => {
                 self.i += 1;
-                Some(Val { q: value.clone(), pct: false })
+                Some(Val {
+                    q: value.clone(),
+                    pct: false,
+                })
             }
             _ => None,
         }
@@ -309,7 +355,10 @@ pub fn format(q: &BigRational) -> String {
         let (int_part, frac) = digits.split_at(digits.len() - places);
         return format!("{}{int_part}.{frac}", if neg { "-" } else { "" });
     }
-    let approx = q.to_f64().map(|f| format!(" ≈ {}", trim_float(f))).unwrap_or_default();
+    let approx = q
+        .to_f64()
+        .map(|f| format!(" ≈ {}", trim_float(f)))
+        .unwrap_or_default();
     format!("{}/{}{approx}", q.numer(), q.denom())
 }
 

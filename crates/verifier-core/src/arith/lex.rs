@@ -11,7 +11,10 @@ pub const MAX_DIGITS: usize = 300;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Tok {
     /// A number literal; `decimals` = digits written after the decimal point.
-    Num { value: BigRational, decimals: u32 },
+    Num {
+        value: BigRational,
+        decimals: u32,
+    },
     /// `+ - * / ^`
     Op(char),
     /// "of" after a percentage: `15% of 80`.
@@ -23,7 +26,9 @@ pub enum Tok {
     Sqrt,
     Percent,
     /// `=` (or `≈`/`\approx` with `approx`).
-    Eq { approx: bool },
+    Eq {
+        approx: bool,
+    },
     /// A word of prose (lower-cased), or the contents of `\text{...}`.
     Word(String),
     /// A LaTeX command the checker does not evaluate (`\pi`, `\sin`, ...).
@@ -52,13 +57,62 @@ pub struct Token {
 
 /// Commands that are spacing or sizing only.
 const TRANSPARENT: &[&str] = &[
-    ",", "!", ";", ":", " ", "quad", "qquad", "left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl",
-    "Bigr", "displaystyle", "textstyle", "boxed", "mathrm",
+    ",",
+    "!",
+    ";",
+    ":",
+    " ",
+    "quad",
+    "qquad",
+    "left",
+    "right",
+    "big",
+    "Big",
+    "bigg",
+    "Bigg",
+    "bigl",
+    "bigr",
+    "Bigl",
+    "Bigr",
+    "displaystyle",
+    "textstyle",
+    "boxed",
+    "mathrm",
 ];
-const TEXT_COMMANDS: &[&str] = &["text", "mbox", "textbf", "textit", "textrm", "textnormal", "emph", "hbox"];
+const TEXT_COMMANDS: &[&str] = &[
+    "text",
+    "mbox",
+    "textbf",
+    "textit",
+    "textrm",
+    "textnormal",
+    "emph",
+    "hbox",
+];
 const RELATIONS: &[&str] = &[
-    "le", "leq", "ge", "geq", "lt", "gt", "ne", "neq", "implies", "Rightarrow", "rightarrow", "to", "Longrightarrow",
-    "iff", "therefore", "because", "equiv", "sim", "cong", "pm", "mp", "in", "subset",
+    "le",
+    "leq",
+    "ge",
+    "geq",
+    "lt",
+    "gt",
+    "ne",
+    "neq",
+    "implies",
+    "Rightarrow",
+    "rightarrow",
+    "to",
+    "Longrightarrow",
+    "iff",
+    "therefore",
+    "because",
+    "equiv",
+    "sim",
+    "cong",
+    "pm",
+    "mp",
+    "in",
+    "subset",
 ];
 
 pub fn tokenize(text: &str) -> Vec<Token> {
@@ -68,7 +122,12 @@ pub fn tokenize(text: &str) -> Vec<Token> {
     let mut space = true;
     let latex = text.contains('\\');
     let push = |out: &mut Vec<Token>, tok: Tok, start: usize, end: usize, space: &mut bool| {
-        out.push(Token { tok, start, end, space_before: *space });
+        out.push(Token {
+            tok,
+            start,
+            end,
+            space_before: *space,
+        });
         *space = false;
     };
     while i < b.len() {
@@ -92,7 +151,11 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             i += clen;
             continue;
         }
-        if c.is_ascii_digit() || (c == '.' && b.get(i + 1).is_some_and(u8::is_ascii_digit) && !b.get(i.wrapping_sub(1)).is_some_and(u8::is_ascii_digit)) {
+        if c.is_ascii_digit()
+            || (c == '.'
+                && b.get(i + 1).is_some_and(u8::is_ascii_digit)
+                && !b.get(i.wrapping_sub(1)).is_some_and(u8::is_ascii_digit))
+        {
             let (tok, end) = number(text, i);
             push(&mut out, tok, start, end, &mut space);
             i = end;
@@ -107,14 +170,24 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                     break;
                 }
             }
-            push(&mut out, Tok::Word(text[i..end].to_lowercase()), start, end, &mut space);
+            push(
+                &mut out,
+                Tok::Word(text[i..end].to_lowercase()),
+                start,
+                end,
+                &mut space,
+            );
             i = end;
             continue;
         }
         if c == '\\' {
             // `\\` line break, `\name` command, or `\x` single-symbol command.
             let rest = &text[i + 1..];
-            let name_len = rest.chars().take_while(|ch| ch.is_ascii_alphabetic()).map(char::len_utf8).sum::<usize>();
+            let name_len = rest
+                .chars()
+                .take_while(|ch| ch.is_ascii_alphabetic())
+                .map(char::len_utf8)
+                .sum::<usize>();
             let (name, end) = if name_len > 0 {
                 (&rest[..name_len], i + 1 + name_len)
             } else {
@@ -131,7 +204,9 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                 "div" => push(&mut out, Tok::Op('/'), start, end, &mut space),
                 "frac" | "dfrac" | "tfrac" => push(&mut out, Tok::Frac, start, end, &mut space),
                 "sqrt" => push(&mut out, Tok::Sqrt, start, end, &mut space),
-                "approx" | "simeq" | "doteq" => push(&mut out, Tok::Eq { approx: true }, start, end, &mut space),
+                "approx" | "simeq" | "doteq" => {
+                    push(&mut out, Tok::Eq { approx: true }, start, end, &mut space)
+                }
                 "{" => push(&mut out, Tok::Punct('{'), start, end, &mut space),
                 "}" => push(&mut out, Tok::Punct('}'), start, end, &mut space),
                 "begin" | "end" => {
@@ -149,7 +224,13 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                     let (content, after) = brace_group(text, i);
                     i = after;
                     space = true;
-                    push(&mut out, Tok::Word(content.trim().to_lowercase()), start, after, &mut space);
+                    push(
+                        &mut out,
+                        Tok::Word(content.trim().to_lowercase()),
+                        start,
+                        after,
+                        &mut space,
+                    );
                     space = true;
                 }
                 n if TRANSPARENT.contains(&n) => {
@@ -161,7 +242,13 @@ pub fn tokenize(text: &str) -> Vec<Token> {
                         let (content, after) = brace_group(text, i);
                         i = after;
                         space = true;
-                        push(&mut out, Tok::Word(content.trim().to_lowercase()), start, after, &mut space);
+                        push(
+                            &mut out,
+                            Tok::Word(content.trim().to_lowercase()),
+                            start,
+                            after,
+                            &mut space,
+                        );
                         space = true;
                     }
                 }
@@ -192,8 +279,18 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             '<' | '>' | '≤' | '≥' | '≠' | '⇒' | '→' | '∴' | '±' => (Tok::Rel, clen),
             '~' => {
                 // `= ~33` reads "about 33"; elsewhere a LaTeX non-breaking space
-                if matches!(out.last(), Some(Token { tok: Tok::Eq { .. }, .. })) {
-                    if let Some(Token { tok: Tok::Eq { approx }, .. }) = out.last_mut() {
+                if matches!(
+                    out.last(),
+                    Some(Token {
+                        tok: Tok::Eq { .. },
+                        ..
+                    })
+                ) {
+                    if let Some(Token {
+                        tok: Tok::Eq { approx },
+                        ..
+                    }) = out.last_mut()
+                    {
                         *approx = true;
                     }
                 }
@@ -203,15 +300,39 @@ pub fn tokenize(text: &str) -> Vec<Token> {
             }
             '²' => {
                 push(&mut out, Tok::Op('^'), start, start, &mut space);
-                (Tok::Num { value: BigRational::from_integer(2.into()), decimals: 0 }, clen)
+                (
+                    Tok::Num {
+                        value: BigRational::from_integer(2.into()),
+                        decimals: 0,
+                    },
+                    clen,
+                )
             }
             '³' => {
                 push(&mut out, Tok::Op('^'), start, start, &mut space);
-                (Tok::Num { value: BigRational::from_integer(3.into()), decimals: 0 }, clen)
+                (
+                    Tok::Num {
+                        value: BigRational::from_integer(3.into()),
+                        decimals: 0,
+                    },
+                    clen,
+                )
             }
             // in LaTeX, `[x]` may be the floor; only `\sqrt[3]` keeps its bracket
-            '[' if latex && !matches!(out.last(), Some(Token { tok: Tok::Sqrt, .. })) => (Tok::Punct('['), 1),
-            ']' if latex && !matches!(out.iter().rev().nth(1), Some(Token { tok: Tok::Open('['), .. })) => (Tok::Punct(']'), 1),
+            '[' if latex && !matches!(out.last(), Some(Token { tok: Tok::Sqrt, .. })) => {
+                (Tok::Punct('['), 1)
+            }
+            ']' if latex
+                && !matches!(
+                    out.iter().rev().nth(1),
+                    Some(Token {
+                        tok: Tok::Open('['),
+                        ..
+                    })
+                ) =>
+            {
+                (Tok::Punct(']'), 1)
+            }
             '(' | '[' => (Tok::Open(c), 1),
             ')' | ']' => (Tok::Close(c), 1),
             '{' => (Tok::Open('{'), 1),
@@ -294,6 +415,10 @@ fn number(text: &str, i: usize) -> (Tok, usize) {
     }
     let n: BigInt = digits.parse().unwrap_or_else(|_| BigInt::zero());
     let den = num_traits::pow(BigInt::from(10u8), decimals as usize);
-    let value = if den.is_one() { BigRational::from_integer(n) } else { BigRational::new(n, den) };
+    let value = if den.is_one() {
+        BigRational::from_integer(n)
+    } else {
+        BigRational::new(n, den)
+    };
     (Tok::Num { value, decimals }, j)
 }

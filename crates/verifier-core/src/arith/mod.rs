@@ -37,26 +37,155 @@ pub struct Check {
 
 /// Words right before a claim's left side that would change what it computes ("3 times 4 = 12").
 const OPERATOR_WORDS: &[&str] = &[
-    "times", "of", "plus", "minus", "by", "over", "into", "half", "twice", "thrice", "double", "triple", "quadruple",
-    "per", "less", "more", "than", "divided", "multiplied", "product", "sum", "difference", "quotient", "x", "and",
-    "from", "add", "subtract", "multiply", "divide", "sqrt", "root", "square", "squared", "cube", "cubed", "log",
-    "ln", "exp", "sin", "cos", "tan", "factorial", "choose", "mod", "modulo", "remainder", "base", "a", "each",
-    "every", "dozen", "hundred", "thousand", "million", "billion", "percent", "fraction", "quarter", "third",
-    "thirds", "fourth", "fourths", "fifth", "fifths", "tenth", "tenths", "after", "before", "without",
-    "increase", "decrease", "discount", "off", "<number>",
+    "times",
+    "of",
+    "plus",
+    "minus",
+    "by",
+    "over",
+    "into",
+    "half",
+    "twice",
+    "thrice",
+    "double",
+    "triple",
+    "quadruple",
+    "per",
+    "less",
+    "more",
+    "than",
+    "divided",
+    "multiplied",
+    "product",
+    "sum",
+    "difference",
+    "quotient",
+    "x",
+    "and",
+    "from",
+    "add",
+    "subtract",
+    "multiply",
+    "divide",
+    "sqrt",
+    "root",
+    "square",
+    "squared",
+    "cube",
+    "cubed",
+    "log",
+    "ln",
+    "exp",
+    "sin",
+    "cos",
+    "tan",
+    "factorial",
+    "choose",
+    "mod",
+    "modulo",
+    "remainder",
+    "base",
+    "a",
+    "each",
+    "every",
+    "dozen",
+    "hundred",
+    "thousand",
+    "million",
+    "billion",
+    "percent",
+    "fraction",
+    "quarter",
+    "third",
+    "thirds",
+    "fourth",
+    "fourths",
+    "fifth",
+    "fifths",
+    "tenth",
+    "tenths",
+    "after",
+    "before",
+    "without",
+    "increase",
+    "decrease",
+    "discount",
+    "off",
+    "<number>",
 ];
 /// Words right after a claim's right side that would change its value ("= 3 million").
 const MULTIPLIER_WORDS: &[&str] = &[
-    "times", "of", "x", "dozen", "dozens", "hundred", "hundreds", "thousand", "thousands", "million", "millions",
-    "billion", "billions", "trillion", "squared", "cubed", "percent", "factorial", "choose", "mod", "modulo",
-    "remainder", "base", "plus", "minus", "divided", "multiplied", "over", "per", "half", "k", "m", "bn", "cents",
-    "cent", "pennies", "percentage", "ths", "th", "st", "nd", "rd", "<number>", "full", "whole", "complete",
+    "times",
+    "of",
+    "x",
+    "dozen",
+    "dozens",
+    "hundred",
+    "hundreds",
+    "thousand",
+    "thousands",
+    "million",
+    "millions",
+    "billion",
+    "billions",
+    "trillion",
+    "squared",
+    "cubed",
+    "percent",
+    "factorial",
+    "choose",
+    "mod",
+    "modulo",
+    "remainder",
+    "base",
+    "plus",
+    "minus",
+    "divided",
+    "multiplied",
+    "over",
+    "per",
+    "half",
+    "k",
+    "m",
+    "bn",
+    "cents",
+    "cent",
+    "pennies",
+    "percentage",
+    "ths",
+    "th",
+    "st",
+    "nd",
+    "rd",
+    "<number>",
+    "full",
+    "whole",
+    "complete",
 ];
 /// "= about 33": an approximate claim.
-const APPROX_WORDS: &[&str] = &["about", "approximately", "approx", "roughly", "around", "nearly", "almost", "circa"];
+const APPROX_WORDS: &[&str] = &[
+    "about",
+    "approximately",
+    "approx",
+    "roughly",
+    "around",
+    "nearly",
+    "almost",
+    "circa",
+];
 
 fn is_arith(t: &Tok) -> bool {
-    matches!(t, Tok::Num { .. } | Tok::Op(_) | Tok::Of | Tok::Open(_) | Tok::Close(_) | Tok::Frac | Tok::Sqrt | Tok::Percent)
+    matches!(
+        t,
+        Tok::Num { .. }
+            | Tok::Op(_)
+            | Tok::Of
+            | Tok::Open(_)
+            | Tok::Close(_)
+            | Tok::Frac
+            | Tok::Sqrt
+            | Tok::Percent
+    )
 }
 
 fn last_word(w: &str) -> &str {
@@ -70,7 +199,8 @@ fn first_word(w: &str) -> &str {
 /// Rewrite words that are operators in context: `3 x 4`, `15% of 80`; drop "about" after `=`.
 fn normalize(toks: Vec<Token>) -> Vec<Token> {
     let operand_end = |t: &Tok| matches!(t, Tok::Num { .. } | Tok::Close(_) | Tok::Percent);
-    let operand_start = |t: &Tok| matches!(t, Tok::Num { .. } | Tok::Open(_) | Tok::Frac | Tok::Sqrt);
+    let operand_start =
+        |t: &Tok| matches!(t, Tok::Num { .. } | Tok::Open(_) | Tok::Frac | Tok::Sqrt);
     // `$15\%$ of 80`: the closing `$` does not end the expression
     let n = toks.len();
     let keep: Vec<bool> = (0..n)
@@ -82,11 +212,25 @@ fn normalize(toks: Vec<Token>) -> Vec<Token> {
                 && matches!(&toks[k + 1].tok, Tok::Word(w) if w == "of"))
         })
         .collect();
-    let mut toks: Vec<Token> = toks.into_iter().zip(keep).filter_map(|(t, k)| k.then_some(t)).collect();
+    let mut toks: Vec<Token> = toks
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(t, k)| k.then_some(t))
+        .collect();
     for k in 1..toks.len().saturating_sub(1) {
         let new = match &toks[k].tok {
-            Tok::Word(w) if w == "x" && operand_end(&toks[k - 1].tok) && operand_start(&toks[k + 1].tok) => Tok::Op('*'),
-            Tok::Word(w) if w == "of" && toks[k - 1].tok == Tok::Percent && operand_start(&toks[k + 1].tok) => Tok::Of,
+            Tok::Word(w)
+                if w == "x" && operand_end(&toks[k - 1].tok) && operand_start(&toks[k + 1].tok) =>
+            {
+                Tok::Op('*')
+            }
+            Tok::Word(w)
+                if w == "of"
+                    && toks[k - 1].tok == Tok::Percent
+                    && operand_start(&toks[k + 1].tok) =>
+            {
+                Tok::Of
+            }
             _ => continue,
         };
         toks[k].tok = new;
@@ -95,7 +239,10 @@ fn normalize(toks: Vec<Token>) -> Vec<Token> {
     for t in toks {
         if let Tok::Word(w) = &t.tok
             && APPROX_WORDS.contains(&w.as_str())
-            && let Some(Token { tok: Tok::Eq { approx }, .. }) = out.last_mut()
+            && let Some(Token {
+                tok: Tok::Eq { approx },
+                ..
+            }) = out.last_mut()
         {
             *approx = true;
             continue;
@@ -106,7 +253,13 @@ fn normalize(toks: Vec<Token>) -> Vec<Token> {
 }
 
 /// Is `pred` (the token before a claim's left side) a clear edge?
-fn left_edge_ok(pred: Option<&Token>, before_pred: Option<&Token>, first: &Token, lone_literal: bool, latex: bool) -> bool {
+fn left_edge_ok(
+    pred: Option<&Token>,
+    before_pred: Option<&Token>,
+    first: &Token,
+    lone_literal: bool,
+    latex: bool,
+) -> bool {
     // `+ 1 = ...` continues an expression from elsewhere
     if first.tok == Tok::Op('+') {
         return false;
@@ -124,11 +277,18 @@ fn left_edge_ok(pred: Option<&Token>, before_pred: Option<&Token>, first: &Token
         Tok::Rel => !lone_literal,
         Tok::Word(w) => {
             // `f (2) = 5`, `f \left( \frac13 \right) = 1`: a function applied
-            let call = matches!(first.tok, Tok::Open(_)) && (latex || last_word(w).chars().count() == 1);
-            first.space_before && !OPERATOR_WORDS.contains(&last_word(w)) && !signed && !lone_literal && !call
+            let call =
+                matches!(first.tok, Tok::Open(_)) && (latex || last_word(w).chars().count() == 1);
+            first.space_before
+                && !OPERATOR_WORDS.contains(&last_word(w))
+                && !signed
+                && !lone_literal
+                && !call
         }
         Tok::Punct(c) => {
-            first.space_before && !lone_literal && matches!(c, '.' | ',' | ';' | ':' | '?' | '"' | '\'' | '“' | '‘')
+            first.space_before
+                && !lone_literal
+                && matches!(c, '.' | ',' | ';' | ':' | '?' | '"' | '\'' | '“' | '‘')
         }
         // an unmatched bracket: fine unless it is a function call `f(`, `f (`, `\sqrt{`
         Tok::Open('(') => match before_pred.map(|b| &b.tok) {
@@ -153,16 +313,23 @@ fn right_edge_ok(succ: Option<&Token>, after_succ: Option<&Token>, latex: bool) 
             Some(_) => true,
         },
         // "= 1 and 1/3": a mixed number written out
-        Tok::Word(w) if first_word(w) == "and" => !matches!(next, Some(Tok::Num { .. } | Tok::Open(_) | Tok::Frac)),
+        Tok::Word(w) if first_word(w) == "and" => {
+            !matches!(next, Some(Tok::Num { .. } | Tok::Open(_) | Tok::Frac))
+        }
         // a one-letter word after a number is a variable or a unit (`\tfrac12 s^3`, `7 r 1`)
         Tok::Word(w) => {
-            s.space_before && !MULTIPLIER_WORDS.contains(&first_word(w)) && first_word(w).chars().count() > 1
+            s.space_before
+                && !MULTIPLIER_WORDS.contains(&first_word(w))
+                && first_word(w).chars().count() > 1
         }
         Tok::Punct(c) => {
             // `0.abab`, `3:4`, `1,2`: punctuation glued on both sides is not the end of a sentence
             // (`0.\overline{6}` too)
             let glued = !s.space_before
-                && after_succ.is_some_and(|a| !a.space_before && !matches!(a.tok, Tok::Sep | Tok::Dollar | Tok::Break | Tok::Close(_)));
+                && after_succ.is_some_and(|a| {
+                    !a.space_before
+                        && !matches!(a.tok, Tok::Sep | Tok::Dollar | Tok::Break | Tok::Close(_))
+                });
             match c {
                 '!' => s.space_before,
                 '.' | ',' | ';' | ':' | '?' | '"' | '\'' | '”' | '’' => !glued,
@@ -178,15 +345,44 @@ fn right_edge_ok(succ: Option<&Token>, after_succ: Option<&Token>, latex: bool) 
 /// and whether it is a percentage.
 fn literal(side: &[Token]) -> Option<(u32, bool)> {
     let mut s = side;
-    while let [Token { tok: Tok::Open(_), .. }, inner @ .., Token { tok: Tok::Close(_), .. }] = s {
+    while let [
+        Token {
+            tok: Tok::Open(_), ..
+        },
+        inner @ ..,
+        Token {
+            tok: Tok::Close(_), ..
+        },
+    ] = s
+    {
         s = inner;
     }
-    if let [Token { tok: Tok::Op('-' | '+'), .. }, rest @ ..] = s {
+    if let [
+        Token {
+            tok: Tok::Op('-' | '+'),
+            ..
+        },
+        rest @ ..,
+    ] = s
+    {
         s = rest;
     }
     match s {
-        [Token { tok: Tok::Num { decimals, .. }, .. }] => Some((*decimals, false)),
-        [Token { tok: Tok::Num { decimals, .. }, .. }, Token { tok: Tok::Percent, .. }] => Some((*decimals, true)),
+        [
+            Token {
+                tok: Tok::Num { decimals, .. },
+                ..
+            },
+        ] => Some((*decimals, false)),
+        [
+            Token {
+                tok: Tok::Num { decimals, .. },
+                ..
+            },
+            Token {
+                tok: Tok::Percent, ..
+            },
+        ] => Some((*decimals, true)),
         _ => None,
     }
 }
@@ -243,7 +439,11 @@ fn compare(a: &Side, b: &Side, approx: bool) -> Option<Mismatch> {
     let holds = within(&a.val.q, &b.val.q)
         || (a.val.pct != b.val.pct && {
             // `40/50*100 = 80%` and `0.8 = 80%` are both what people mean
-            let (p, n) = if a.val.pct { (&a.val.q, &b.val.q) } else { (&b.val.q, &a.val.q) };
+            let (p, n) = if a.val.pct {
+                (&a.val.q, &b.val.q)
+            } else {
+                (&b.val.q, &a.val.q)
+            };
             within(&(p * &hundred), n)
         });
     if holds {
@@ -258,12 +458,20 @@ fn compare(a: &Side, b: &Side, approx: bool) -> Option<Mismatch> {
         // the claimed result is a percentage: show the truth as one, in the closer reading
         let as_fraction = truth.q.clone();
         let as_number = &truth.q / &hundred;
-        let frac = if (&as_fraction - &claimed.q).abs() <= (&as_number - &claimed.q).abs() { as_fraction } else { as_number };
+        let frac = if (&as_fraction - &claimed.q).abs() <= (&as_number - &claimed.q).abs() {
+            as_fraction
+        } else {
+            as_number
+        };
         format!("{}%", format(&(frac * &hundred)))
     } else {
         format(&truth.q)
     };
-    Some(Mismatch { expected, truth: truth.q.clone(), claimed: claimed.q.clone() })
+    Some(Mismatch {
+        expected,
+        truth: truth.q.clone(),
+        claimed: claimed.q.clone(),
+    })
 }
 
 /// How far a computed side may be off because its decimal inputs with two or more places were
@@ -293,18 +501,45 @@ fn power_of_ten_apart(truth: &BigRational, claimed: &BigRational) -> bool {
 /// Words of a step that tests an equality and rejects it ("... = 61. This does not work."):
 /// its false claims are the point, not a mistake.
 const TESTING: &[&str] = &[
-    "not equal", "does not", "doesn't", "is not", "isn't", "false", "\\neq", "≠", "contradiction", "incorrect",
-    "invalid", "not work", "fails", "check", "verify", "try ", "trying", "test", "substitut", "plug", "suppose",
-    "assume", "remain", "leftover",
+    "not equal",
+    "does not",
+    "doesn't",
+    "is not",
+    "isn't",
+    "false",
+    "\\neq",
+    "≠",
+    "contradiction",
+    "incorrect",
+    "invalid",
+    "not work",
+    "fails",
+    "check",
+    "verify",
+    "try ",
+    "trying",
+    "test",
+    "substitut",
+    "plug",
+    "suppose",
+    "assume",
+    "remain",
+    "leftover",
 ];
 
 /// Steps about modular arithmetic or number bases: their `=` is not equality of numbers.
 fn skip_step(toks: &[Token]) -> bool {
     toks.iter().any(|t| match &t.tok {
         Tok::Word(w) => {
-            matches!(last_word(w), "mod" | "modulo" | "base" | "remainder" | "digit" | "digits" | "parity") || first_word(w) == "mod"
+            matches!(
+                last_word(w),
+                "mod" | "modulo" | "base" | "remainder" | "digit" | "digits" | "parity"
+            ) || first_word(w) == "mod"
         }
-        Tok::Cmd(c) => matches!(c.as_str(), "pmod" | "bmod" | "mod" | "equiv" | "pmatrix" | "bmatrix"),
+        Tok::Cmd(c) => matches!(
+            c.as_str(),
+            "pmod" | "bmod" | "mod" | "equiv" | "pmatrix" | "bmatrix"
+        ),
         _ => false,
     })
 }
@@ -315,10 +550,23 @@ fn arith_run(toks: &[Token], at: usize, backward: bool) -> usize {
     let mut i = at;
     let mut depth = 0i32;
     loop {
-        let j = if backward { i.checked_sub(1) } else { (i < toks.len()).then_some(i) };
-        let Some(j) = j.filter(|&j| is_arith(&toks[j].tok)) else { break };
-        let (opens, closes) = (matches!(toks[j].tok, Tok::Open(_)), matches!(toks[j].tok, Tok::Close(_)));
-        let (deeper, shallower) = if backward { (closes, opens) } else { (opens, closes) };
+        let j = if backward {
+            i.checked_sub(1)
+        } else {
+            (i < toks.len()).then_some(i)
+        };
+        let Some(j) = j.filter(|&j| is_arith(&toks[j].tok)) else {
+            break;
+        };
+        let (opens, closes) = (
+            matches!(toks[j].tok, Tok::Open(_)),
+            matches!(toks[j].tok, Tok::Close(_)),
+        );
+        let (deeper, shallower) = if backward {
+            (closes, opens)
+        } else {
+            (opens, closes)
+        };
         if shallower {
             if depth == 0 {
                 break;
@@ -348,14 +596,28 @@ pub fn check_step(text: &str) -> Vec<Check> {
     // "to the nearest dollar", "rounded": every claim may be rounded
     let rounded = ["nearest", "round"].iter().any(|w| lower.contains(w));
     // a unit or scale change written in words: results a power of ten apart are not judged
-    let scaled = ["thousand", "million", "billion", "hundred", "cent", "percent"].iter().any(|w| lower.contains(w));
-    let eqs: Vec<usize> = toks.iter().enumerate().filter(|(_, t)| matches!(t.tok, Tok::Eq { .. })).map(|(i, _)| i).collect();
+    let scaled = [
+        "thousand", "million", "billion", "hundred", "cent", "percent",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    let eqs: Vec<usize> = toks
+        .iter()
+        .enumerate()
+        .filter(|(_, t)| matches!(t.tok, Tok::Eq { .. }))
+        .map(|(i, _)| i)
+        .collect();
     let mut out: Vec<Check> = Vec::new();
     let mut k = 0;
     while k < eqs.len() {
         // a chain: consecutive `=` with only arithmetic between them
         let mut end = k;
-        while end + 1 < eqs.len() && toks[eqs[end] + 1..eqs[end + 1]].iter().all(|t| is_arith(&t.tok)) && eqs[end + 1] > eqs[end] + 1 {
+        while end + 1 < eqs.len()
+            && toks[eqs[end] + 1..eqs[end + 1]]
+                .iter()
+                .all(|t| is_arith(&t.tok))
+            && eqs[end + 1] > eqs[end] + 1
+        {
             end += 1;
         }
         let chain = &eqs[k..=end];
@@ -401,7 +663,11 @@ pub fn check_step(text: &str) -> Vec<Check> {
                 latex,
             );
         let left_ok = left_ok && !hyphen_name(left);
-        sides.push(if left_ok { evaluate(left, latex).map(|val| Side { toks: left, val }) } else { None });
+        sides.push(if left_ok {
+            evaluate(left, latex).map(|val| Side { toks: left, val })
+        } else {
+            None
+        });
         for w in chain.windows(2) {
             let mid = &toks[w[0] + 1..w[1]];
             sides.push(evaluate(mid, latex).map(|val| Side { toks: mid, val }));
@@ -411,7 +677,11 @@ pub fn check_step(text: &str) -> Vec<Check> {
         let right_ok = !right.is_empty()
             && !right.iter().any(|t| t.tok == Tok::Of)
             && right_edge_ok(toks.get(r), toks.get(r + 1), latex);
-        sides.push(if right_ok { evaluate(right, latex).map(|val| Side { toks: right, val }) } else { None });
+        sides.push(if right_ok {
+            evaluate(right, latex).map(|val| Side { toks: right, val })
+        } else {
+            None
+        });
         // `\frac 26, \frac 28 = \frac 13, \frac 14`: lists on both sides, not one equality
         let comma = |t: Option<&Token>| matches!(t.map(|t| &t.tok), Some(Tok::Punct(',')));
         if comma(l.checked_sub(1).map(|p| &toks[p])) && comma(toks.get(r)) {
@@ -421,21 +691,39 @@ pub fn check_step(text: &str) -> Vec<Check> {
         }
 
         for (j, pair) in sides.windows(2).enumerate() {
-            let (Some(a), Some(b)) = (&pair[0], &pair[1]) else { continue };
+            let (Some(a), Some(b)) = (&pair[0], &pair[1]) else {
+                continue;
+            };
             // `10 = -10`, `0 = 8`: a written contradiction or a substitution, not a calculation
-            if literal(a.toks).is_some() && literal(b.toks).is_some() || hyphen_name(a.toks) || hyphen_name(b.toks) {
+            if literal(a.toks).is_some() && literal(b.toks).is_some()
+                || hyphen_name(a.toks)
+                || hyphen_name(b.toks)
+            {
                 continue;
             }
             let approx = rounded || matches!(toks[chain[j]].tok, Tok::Eq { approx: true });
             let mismatch = compare(a, b, approx);
-            if scaled && mismatch.as_ref().is_some_and(|m| power_of_ten_apart(&m.truth, &m.claimed)) {
+            if scaled
+                && mismatch
+                    .as_ref()
+                    .is_some_and(|m| power_of_ten_apart(&m.truth, &m.claimed))
+            {
                 continue;
             }
             let expected = mismatch.map(|m| m.expected);
             let (s, e) = (a.toks[0].start, b.toks[b.toks.len() - 1].end);
-            let claim = text.get(s..e).unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+            let claim = text
+                .get(s..e)
+                .unwrap_or("")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ");
             if !out.iter().any(|c| c.claim == claim) {
-                out.push(Check { claim, holds: expected.is_none(), expected });
+                out.push(Check {
+                    claim,
+                    holds: expected.is_none(),
+                    expected,
+                });
             }
         }
     }

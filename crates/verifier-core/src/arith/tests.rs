@@ -101,7 +101,11 @@ fn chains_and_calculator_notes() {
     assert!(c[0].holds);
     assert_eq!(c[0].claim, "48/2=24");
     let c = check_step("She earns 12 * 5 = <<12*5=50>>50 dollars.");
-    assert!(c.iter().any(|c| !c.holds && c.expected.as_deref() == Some("60")), "{c:?}");
+    assert!(
+        c.iter()
+            .any(|c| !c.holds && c.expected.as_deref() == Some("60")),
+        "{c:?}"
+    );
     let c = check_step("x = 3 + 4 = 7");
     assert_eq!(c.len(), 1);
     assert!(c[0].holds);
@@ -147,8 +151,10 @@ fn no_false_alarms_on_what_it_cannot_read() {
     skipped(r"so our answer is $\left[\frac{3 \times 2004 - 4}{10}\right] = \boxed{601}$.");
     skipped(r"The factorization $75 = 3^15^2 = (2+1)(4+1)(4+1)$, so $n = 2 \cdot 3$.");
     skipped(r"numerator $2$ are $\frac 26, \frac 28 = \frac 13, \frac 14$ anyway");
-    skipped(r"the perimeter is $2(12) - 2(2) = 24
-- 4 = \boxed{20}$ inches.");
+    skipped(
+        r"the perimeter is $2(12) - 2(2) = 24
+- 4 = \boxed{20}$ inches.",
+    );
     skipped(r"1061520150601 &= 1 \cdot 100^6 + 6 \cdot 100^5\\");
     skipped(r"\[f \left( \frac{1}{3} \right) = \frac{1}{2}.\]");
     skipped("He has to leave at 0900-0130 = 0730 hours");
@@ -158,7 +164,11 @@ fn no_false_alarms_on_what_it_cannot_read() {
     skipped("25 / 1/3 = 75");
     skipped("$7500/75% = $100");
     skipped("so the units digit is 7 * 3 = 1");
-    assert!(check_step(r"First: \(25\%\) of $80 = \frac{25}{100} \times \$80 = \$20\). So").iter().all(|c| c.holds));
+    assert!(
+        check_step(r"First: \(25\%\) of $80 = \frac{25}{100} \times \$80 = \$20\). So")
+            .iter()
+            .all(|c| c.holds)
+    );
     skipped(r"Third term: \(\frac{2}{3} = 0.\overline{6}\). Fourth");
     skipped(r"Check: \( 60 = 5^2 + 6^2 = 25 + 36 = 61 \). This does not work.");
     skipped(r"\[2250 \div 360 = 6 \text{ full rotations with } 90 \text{ degrees remaining}\]");
