@@ -342,7 +342,10 @@ fn score_shows_a_false_claim_under_its_step() {
     assert!(o.status.success());
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("17 x 4 = 58 ✗ — 68"), "{out}");
-    assert!(out.contains("first step below"), "{out}");
+    assert!(
+        out.contains("first step whose step score is below"),
+        "{out}"
+    );
 }
 
 #[test]
@@ -385,6 +388,7 @@ fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads(
         serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
     for key in [
         "processbench",
+        "processbench_no_prior",
         "processbench_running_product",
         "processbench_orm_gated",
         "calibration",
@@ -408,6 +412,10 @@ fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads(
     let cfg: serde_json::Value =
         serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(cfg["threshold"], report["threshold"]);
+    assert_eq!(
+        cfg["prior"], report["prior"],
+        "the rule's prior is stored with its threshold"
+    );
     assert_eq!(
         cfg["calibration"], *fit,
         "fitted on an uncalibrated model, stored as fitted"

@@ -71,14 +71,24 @@ export function renderChecks(checks) {
 }
 
 /**
- * Render a list of scored steps into `list` (an <ol>): `steps` is [{text, score?, model_score?,
- * checks?}], `firstBad` the index of the first step below the threshold (or null).
+ * Render a list of scored steps into `list` (an <ol>): `steps` is [{text, score?, step_score?,
+ * model_score?, checks?}] (a verdict's steps), `firstBad` the index of the first step whose step
+ * score is below the threshold (or null). The badge shows the step score (what the threshold
+ * applies to) over the score after the step.
  */
 export function renderSteps(list, steps, firstBad, threshold) {
   list.replaceChildren();
   steps.forEach((s, i) => {
     const li = el('li', { class: 'step', 'data-index': String(i) });
-    const badge = el('span', { class: 'score' }, s.score === undefined ? '…' : s.score.toFixed(3));
+    const scored = s.step_score !== undefined;
+    const badge = el('span', { class: 'badge' });
+    badge.append(el('span', { class: 'score' }, scored ? s.step_score.toFixed(3) : '…'));
+    if (scored) {
+      Object.assign(li.dataset, { score: String(s.score), stepScore: String(s.step_score) });
+      badge.append(el('span', { class: 'after' }, `after ${s.score.toFixed(2)}`));
+      badge.title = `step score ${s.step_score.toFixed(3)}: this step's own evidence; ` +
+        `${s.score.toFixed(3)}: probability that the reasoning is still right after it`;
+    }
     const body = el('div', { class: 'text' });
     setMath(body, s.text);
     li.append(badge, body);
@@ -89,14 +99,14 @@ export function renderSteps(list, steps, firstBad, threshold) {
         badge.title = `model score ${s.model_score?.toFixed(3)}; a false arithmetic claim makes the step wrong`;
       }
     }
-    if (s.score !== undefined) {
-      li.style.background = scoreColor(s.score);
+    if (scored) {
+      li.style.background = scoreColor(s.step_score);
     } else {
       li.classList.add('pending');
     }
     if (firstBad === i) {
       li.classList.add('first-bad');
-      li.setAttribute('aria-label', `first step below ${threshold.toFixed(2)}`);
+      li.setAttribute('aria-label', `first step whose step score is below ${threshold.toFixed(2)}`);
     }
     list.append(li);
   });

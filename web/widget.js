@@ -85,7 +85,7 @@ class StepVerifier extends HTMLElement {
       const { verdict } = await client.scoreSolution(problem, solution, { threshold });
       if (run !== this.run) return; // superseded by a newer run
       renderSteps(this.list, verdict.steps, verdict.first_bad_step, verdict.threshold);
-      const bad = verdict.first_bad_step === null ? 'no step below the threshold' : `first step below ${verdict.threshold.toFixed(2)}: step ${verdict.first_bad_step + 1}`;
+      const bad = verdict.first_bad_step === null ? 'no step score below the threshold' : `first step whose step score is below ${verdict.threshold.toFixed(2)}: step ${verdict.first_bad_step + 1}`;
       this.summary.textContent = `${bad} · PRM ${verdict.prm_score.toFixed(3)} · ORM ${verdict.orm_score.toFixed(3)} · ${info.backend}`;
       this.verdict = verdict;
       this.dispatchEvent(new CustomEvent('verdict', { detail: verdict, bubbles: true, composed: true }));

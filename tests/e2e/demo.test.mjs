@@ -31,7 +31,7 @@ async function streamText(page, problem, solution, delay = '0') {
 }
 
 async function pageScores(page) {
-  return page.$$eval('#steps li.step .score', (els) => els.map((e) => Number(e.textContent)));
+  return page.$$eval('#steps li.step', (els) => els.map((e) => Number(e.dataset.score)));
 }
 
 test('a sample streams and highlights the same first bad step as prm score', { timeout: 300_000 }, async () => {
@@ -53,6 +53,9 @@ test('a sample streams and highlights the same first bad step as prm score', { t
   const scores = await pageScores(page);
   assert.equal(scores.length, native.steps.length);
   scores.forEach((s, i) => assert.ok(Math.abs(s - native.steps[i].score) < 1.5e-3, `step ${i}: ${s} vs ${native.steps[i].score}`));
+  // the badge shows the step score, the one the threshold applies to
+  const stepScores = await page.$$eval('#steps li.step .score', (els) => els.map((e) => Number(e.textContent)));
+  stepScores.forEach((s, i) => assert.ok(Math.abs(s - native.steps[i].step_score) < 2e-2, `step ${i}: ${s} vs ${native.steps[i].step_score}`));
   if (native.first_bad_step !== null) {
     const idx = await page.$eval('li.first-bad', (e) => e.dataset.index);
     assert.equal(Number(idx), native.first_bad_step);

@@ -24,7 +24,7 @@ test('webgpu backend scores like the native CLI', { timeout: 600_000 }, async ()
   const threshold = Number(await page.inputValue('#threshold'));
   const native = nativeVerdict({ problem, steps }, ['--threshold', String(threshold)]);
   assert.equal(await page.$eval('#steps', (e) => e.dataset.firstBad), native.first_bad_step === null ? 'none' : String(native.first_bad_step));
-  const scores = await page.$$eval('#steps li.step .score', (els) => els.map((e) => Number(e.textContent)));
+  const scores = await page.$$eval('#steps li.step', (els) => els.map((e) => Number(e.dataset.score)));
   scores.forEach((s, i) => assert.ok(Math.abs(s - native.steps[i].score) < 1.5e-3));
   await screenshot(page, 'demo-webgpu');
   await page.close();

@@ -25,6 +25,7 @@ test('widget example fires verdict events equal to prm score', { timeout: 300_00
     verdict.steps.forEach((s, i) => {
       assert.equal(s.text, native.steps[i].text);
       assert.ok(Math.abs(s.score - native.steps[i].score) < 1e-3);
+      assert.ok(Math.abs(s.step_score - native.steps[i].step_score) < 2e-2);
     });
     assert.ok(Math.abs(verdict.orm_score - native.orm_score) < 1e-3);
     // the element renders its steps in its shadow root

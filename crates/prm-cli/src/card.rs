@@ -14,9 +14,20 @@ fn metrics_tables(m: &Value) -> String {
         return "Not evaluated yet: run `prm eval --update-model`.\n".to_string();
     };
     let mut s = String::new();
+    // a rule in words: "threshold 0.55, prior 0.75" (reports written before the prior lack it)
+    let rule = |r: &Value| match r["prior"].as_f64() {
+        Some(p) => format!(
+            "threshold {:.2}, prior {p:.2}",
+            r["threshold"].as_f64().unwrap_or(f64::NAN)
+        ),
+        None => format!(
+            "threshold {:.2}",
+            r["threshold"].as_f64().unwrap_or(f64::NAN)
+        ),
+    };
     s.push_str(&format!(
-        "ProcessBench F1 (first-error detection; threshold {:.2} chosen on the gsm8k subset only):\n\n",
-        m["threshold"].as_f64().unwrap_or(f64::NAN)
+        "ProcessBench F1 (first-error detection; {} chosen on the gsm8k subset only):\n\n",
+        rule(m)
     ));
     s.push_str("| judge | ");
     s.push_str(&pb.keys().cloned().collect::<Vec<_>>().join(" | "));
@@ -33,12 +44,7 @@ fn metrics_tables(m: &Value) -> String {
         &m["processbench_average_f1"],
     ));
     s.push_str(&row(
-        &format!(
-            "model alone (threshold {:.2})",
-            m["processbench_model_only"]["threshold"]
-                .as_f64()
-                .unwrap_or(f64::NAN)
-        ),
+        &format!("model alone ({})", rule(&m["processbench_model_only"])),
         &m["processbench_model_only"]["subsets"],
         &m["processbench_model_only"]["average_f1"],
     ));
@@ -49,11 +55,19 @@ fn metrics_tables(m: &Value) -> String {
     ));
     // ablation rows (reports written before they existed lack them)
     let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    let (running, gated) = (
+    let (no_prior, running, gated) = (
+        &m["processbench_no_prior"],
         &m["processbench_running_product"],
         &m["processbench_orm_gated"],
     );
     for (r, name) in [
+        (
+            no_prior,
+            format!(
+                "model + checks, threshold on the scores after each step, no prior ({:.2})",
+                num(&no_prior["threshold"])
+            ),
+        ),
         (
             running,
             format!(
@@ -172,13 +186,13 @@ pub fn model_card(config: &ModelConfig) -> String {
          example model solutions of the training half of the problems (answer labels only).\n\
          Never trained on: MATH-500, ProcessBench, the held-out GSM8K problems.\n\n\
          ## Training\n```json\n{train}\n```\n\n\
-         ## Settings\nthreshold {thr:.2} (chosen on ProcessBench gsm8k only), aggregate {agg}, step calibration\n\
+         ## Settings\n{rule} (chosen on ProcessBench gsm8k only), aggregate {agg}, step calibration\n\
          scale {cs:.3} bias {cb:.3} (`sigmoid(scale * logit + bias)`).\n\n\
          ## Metrics\n{metrics}\n\
          ## Known weaknesses\n\
          - Small model ({params:.1}M parameters) trained on 2 CPU cores for a few thousand steps: its step\n\
-           scores separate right from wrong steps only weakly; most of its first-error detections\n\
-           on grade-school problems come from the exact arithmetic checks.\n\
+           scores separate right from wrong steps only weakly, and they fall with a solution's length\n\
+           alone, which the step rule (a threshold on each step's change of belief) corrects only in part.\n\
          - The checks skip what they cannot read exactly (variables, units glued to numbers,\n\
            functions): they never guess, so a wrong step without a checkable claim is left to the model.\n\
          - English only; steps longer than {st} tokens and problems longer than {pt} tokens are cut.\n\
@@ -188,7 +202,17 @@ pub fn model_card(config: &ModelConfig) -> String {
         heads = a.num_heads,
         vocab = a.vocab_size,
         train = pretty(t),
-        thr = config.threshold,
+        rule = match config.prior {
+            Some(p) => format!(
+                "first bad step: the first whose step score (prior {p:.3} updated by the step's change of\n\
+                 log-odds) is below the threshold {:.3}",
+                config.threshold
+            ),
+            None => format!(
+                "first bad step: the first whose score is below the threshold {:.3}",
+                config.threshold
+            ),
+        },
         agg = config.aggregate,
         cs = config.calibration.scale,
         cb = config.calibration.bias,

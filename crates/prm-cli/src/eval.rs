@@ -7,7 +7,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
-use verifier_core::{Aggregate, Check, Scorer, check_step, scorer::Calibration, verdict::combine};
+use verifier_core::{
+    Aggregate, Check, Scorer, check_step,
+    scorer::Calibration,
+    verdict::{StepRule, combine},
+};
 use verifier_data::{DataDir, sources};
 
 use crate::{
@@ -353,7 +357,10 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
     check_threshold(args.common.threshold)?;
     let (scorer, _) = load(&args.common)?;
     let cache = ScoreCache::none();
-    let threshold = args.common.threshold.unwrap_or(scorer.config.threshold);
+    let rule = StepRule {
+        threshold: args.common.threshold.unwrap_or(scorer.config.threshold),
+        prior: scorer.config.prior,
+    };
     let mut rows = Vec::new();
     for f in &args.files {
         let items = sources::processbench_file(f)?;
@@ -370,10 +377,7 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         } else {
             &set.checked
         };
-        rows.push((
-            name,
-            metrics::processbench_f1(scores, &set.labels, threshold),
-        ));
+        rows.push((name, metrics::processbench_f1(scores, &set.labels, rule)));
     }
     let avg = rows.iter().map(|r| r.1.f1).sum::<f64>() / rows.len() as f64;
     if args.common.json {
@@ -383,11 +387,12 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"threshold": threshold, "files": per, "average_f1": avg})
+            json!({"threshold": rule.threshold, "prior": rule.prior, "files": per, "average_f1": avg})
         );
     } else {
         println!(
-            "threshold {threshold:.2}, {}",
+            "{}, {}",
+            describe(rule),
             if args.no_checks {
                 "model alone"
             } else {
@@ -418,6 +423,20 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         );
     }
     Ok(())
+}
+
+/// The arithmetic checks alone flag the first step with a false claim (score 0).
+const CHECKS_RULE: StepRule = StepRule {
+    threshold: 0.5,
+    prior: None,
+};
+
+/// A rule in words, for the terminal.
+fn describe(rule: StepRule) -> String {
+    match rule.prior {
+        Some(p) => format!("step scores below {:.3} (prior {p:.3})", rule.threshold),
+        None => format!("scores below {:.3} (no prior)", rule.threshold),
+    }
 }
 
 fn take<T>(mut v: Vec<T>, limit: Option<usize>) -> Vec<T> {
@@ -558,67 +577,94 @@ fn run_report(args: ReportArgs) -> Result<()> {
     } else {
         Calibration::default()
     };
-    // ProcessBench: threshold chosen on gsm8k only, on the scores before the calibration and then
-    // carried through it (the calibration keeps the order of the scores, so every decision stays
+    // ProcessBench: the step rule (prior and threshold) chosen on gsm8k only, on the scores before
+    // the calibration and then carried through it (`Calibration::map_rule`: every decision stays
     // as it was; choosing on the calibrated scores would move the operating point with the grid).
     // The product judges by the model combined with the arithmetic checks; the model alone is
-    // reported beside it, each with its own threshold.
-    let (chosen_raw, _) = metrics::best_threshold(&sets[0].checked, &sets[0].labels);
-    let (chosen_model_raw, _) = metrics::best_threshold(&sets[0].scores, &sets[0].labels);
-    let (chosen, chosen_model) = (applied.apply(chosen_raw), applied.apply(chosen_model_raw));
+    // reported beside it, and the rule without a prior (a threshold on the scores after each
+    // step), each chosen the same way.
+    let priors = metrics::prior_grid();
+    let chosen = applied.map_rule(metrics::best_rule(&sets[0].checked, &sets[0].labels, &priors).0);
+    let chosen_model =
+        applied.map_rule(metrics::best_rule(&sets[0].scores, &sets[0].labels, &priors).0);
+    let chosen_absolute =
+        applied.map_rule(metrics::best_rule(&sets[0].checked, &sets[0].labels, &[None]).0);
     for s in &mut sets {
         s.calibrate(applied);
     }
 
-    let threshold = args.common.threshold.unwrap_or(if args.update_model {
+    let stored = if args.update_model {
         chosen
     } else {
-        scorer.config.threshold
-    });
-    let model_threshold = args.common.threshold.unwrap_or(chosen_model);
+        scorer.config.rule()
+    };
+    let rule = StepRule {
+        threshold: args.common.threshold.unwrap_or(stored.threshold),
+        ..stored
+    };
+    let model_rule = StepRule {
+        threshold: args.common.threshold.unwrap_or(chosen_model.threshold),
+        ..chosen_model
+    };
     // Decision rule ablation: the first step whose running product falls below a threshold.
     let running: Vec<Vec<Vec<f64>>> = sets.iter().map(|s| cumulative(&s.checked)).collect();
-    let (running_threshold, _) = metrics::best_threshold(&running[0], &sets[0].labels);
-    // ... and the step rule gated by the answer head: no step is flagged when the ORM accepts the
-    // final answer (both thresholds chosen on gsm8k).
-    let (gate, gate_threshold, _) = (1..20)
+    let (running_rule, _) = metrics::best_rule(&running[0], &sets[0].labels, &[None]);
+    // ... and the rule without a prior gated by the answer head: no step is flagged when the ORM
+    // accepts the final answer (gate and threshold chosen on gsm8k).
+    let (gate, gate_rule, _) = (1..20)
         .map(|g| g as f64 / 20.0)
         .map(|g| {
-            let (t, f1) =
-                metrics::best_threshold(&gated(&sets[0].checked, &sets[0].orm, g), &sets[0].labels);
+            let (t, f1) = metrics::best_rule(
+                &gated(&sets[0].checked, &sets[0].orm, g),
+                &sets[0].labels,
+                &[None],
+            );
             (g, t, f1)
         })
-        .fold((1.0, threshold, -1.0), |best, cur| {
-            if cur.2 > best.2 { cur } else { best }
-        });
+        .fold(
+            (1.0, rule, -1.0),
+            |best, cur| if cur.2 > best.2 { cur } else { best },
+        );
     let mut pb = serde_json::Map::new();
     let mut pb_model = serde_json::Map::new();
     let mut pb_checks = serde_json::Map::new();
     let mut pb_running = serde_json::Map::new();
     let mut pb_gated = serde_json::Map::new();
-    let (mut f1s, mut f1s_model, mut f1s_checks, mut f1s_running, mut f1s_gated) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut pb_absolute = serde_json::Map::new();
+    let (mut f1s, mut f1s_model, mut f1s_checks, mut f1s_running, mut f1s_gated, mut f1s_absolute) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+        Vec::new(),
+    );
     let mut curves = Vec::new();
     let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) =
         (0usize, 0usize, 0usize, 0usize);
     for (s, run) in sets.iter().zip(&running) {
-        let r = metrics::processbench_f1(&s.checked, &s.labels, threshold);
-        let rm = metrics::processbench_f1(&s.scores, &s.labels, model_threshold);
-        let rc = metrics::processbench_f1(&s.checks_only, &s.labels, 0.5);
-        let rr = metrics::processbench_f1(run, &s.labels, running_threshold);
-        let rg =
-            metrics::processbench_f1(&gated(&s.checked, &s.orm, gate), &s.labels, gate_threshold);
+        let r = metrics::processbench_f1(&s.checked, &s.labels, rule);
+        let rm = metrics::processbench_f1(&s.scores, &s.labels, model_rule);
+        let rc = metrics::processbench_f1(&s.checks_only, &s.labels, CHECKS_RULE);
+        let rr = metrics::processbench_f1(run, &s.labels, running_rule);
+        let rg = metrics::processbench_f1(&gated(&s.checked, &s.orm, gate), &s.labels, gate_rule);
+        let ra = metrics::processbench_f1(&s.checked, &s.labels, chosen_absolute);
         f1s_gated.push(rg.f1);
         pb_gated.insert(s.name.clone(), serde_json::to_value(&rg)?);
+        f1s_absolute.push(ra.f1);
+        pb_absolute.insert(s.name.clone(), serde_json::to_value(&ra)?);
         f1s.push(r.f1);
         f1s_model.push(rm.f1);
         f1s_checks.push(rc.f1);
         f1s_running.push(rr.f1);
+        let at = |threshold| {
+            metrics::processbench_f1(&s.checked, &s.labels, StepRule { threshold, ..rule }).f1
+        };
         curves.push((
             s.name.clone(),
             metrics::threshold_grid()
                 .into_iter()
-                .map(|t| (t, metrics::processbench_f1(&s.checked, &s.labels, t).f1))
+                .map(|t| (t, at(t)))
                 .collect::<Vec<_>>(),
         ));
         pb.insert(s.name.clone(), serde_json::to_value(&r)?);
@@ -629,12 +675,8 @@ fn run_report(args: ReportArgs) -> Result<()> {
         for i in 0..s.labels.len() {
             if s.labels[i] >= 0 && s.answer_correct[i] == Some(true) {
                 rawr_n += 1;
-                rawr_prm += usize::from(
-                    verifier_core::verdict::first_below(&s.checked[i], threshold).is_some(),
-                );
-                rawr_checks += usize::from(
-                    verifier_core::verdict::first_below(&s.checks_only[i], 0.5).is_some(),
-                );
+                rawr_prm += usize::from(rule.first_bad(&s.checked[i]).is_some());
+                rawr_checks += usize::from(CHECKS_RULE.first_bad(&s.checks_only[i]).is_some());
                 rawr_orm += usize::from(s.orm[i] < 0.5);
             }
         }
@@ -702,14 +744,17 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let report = json!({
         "model": dir.display().to_string(),
         "limit": args.limit,
-        "threshold": threshold,
-        "threshold_chosen_on_gsm8k": chosen,
+        "threshold": rule.threshold,
+        "prior": rule.prior,
+        "threshold_chosen_on_gsm8k": chosen.threshold,
+        "prior_chosen_on_gsm8k": chosen.prior,
         "processbench": pb,
         "processbench_average_f1": avg_f1,
-        "processbench_model_only": {"threshold": model_threshold, "subsets": pb_model, "average_f1": mean(&f1s_model)},
+        "processbench_model_only": {"threshold": model_rule.threshold, "prior": model_rule.prior, "subsets": pb_model, "average_f1": mean(&f1s_model)},
         "processbench_checks_only": {"subsets": pb_checks, "average_f1": mean(&f1s_checks)},
-        "processbench_running_product": {"threshold": running_threshold, "subsets": pb_running, "average_f1": mean(&f1s_running)},
-        "processbench_orm_gated": {"threshold": gate_threshold, "orm_gate": gate, "subsets": pb_gated, "average_f1": mean(&f1s_gated)},
+        "processbench_no_prior": {"threshold": chosen_absolute.threshold, "subsets": pb_absolute, "average_f1": mean(&f1s_absolute)},
+        "processbench_running_product": {"threshold": running_rule.threshold, "subsets": pb_running, "average_f1": mean(&f1s_running)},
+        "processbench_orm_gated": {"threshold": gate_rule.threshold, "orm_gate": gate, "subsets": pb_gated, "average_f1": mean(&f1s_gated)},
         "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm, "checks_flag": rawr_checks},
         "calibration": {
             "fitted_on": args.calibrate_on.name(),
@@ -732,7 +777,11 @@ fn run_report(args: ReportArgs) -> Result<()> {
         serde_json::to_string_pretty(&report)?.as_bytes(),
     )?;
     plots::best_of_n(&args.out.join("best_of_n.svg"), &bo4, &bo8)?;
-    plots::f1_vs_threshold(&args.out.join("f1_vs_threshold.svg"), &curves, threshold)?;
+    plots::f1_vs_threshold(
+        &args.out.join("f1_vs_threshold.svg"),
+        &curves,
+        rule.threshold,
+    )?;
     let names: Vec<String> = fits
         .iter()
         .map(|f| format!("fitted on {}", f.0.name()))
@@ -747,7 +796,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
     plots::reliability(&args.out.join("reliability.svg"), &series)?;
 
     if args.update_model {
-        update_model(&dir, threshold, applied, &report)?;
+        update_model(&dir, rule, applied, &report)?;
     }
     if args.common.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -800,12 +849,13 @@ fn prefix_representatives(
 
 fn update_model(
     dir: &Path,
-    threshold: f64,
+    rule: StepRule,
     calibration: Calibration,
     report: &serde_json::Value,
 ) -> Result<()> {
     let mut cfg = model_dir::read_config(dir)?;
-    cfg.threshold = threshold;
+    cfg.threshold = rule.threshold;
+    cfg.prior = rule.prior;
     cfg.calibration = calibration.after(cfg.calibration);
     cfg.metrics = report.clone();
     model_dir::write_atomic(
@@ -820,10 +870,17 @@ fn update_model(
 }
 
 fn print_report(r: &serde_json::Value) {
+    let rule_of = |t: &serde_json::Value, p: &serde_json::Value| StepRule {
+        threshold: t.as_f64().unwrap_or(f64::NAN),
+        prior: p.as_f64(),
+    };
     println!(
-        "threshold {:.2} (F1-best on ProcessBench gsm8k: {:.2})",
-        r["threshold"].as_f64().unwrap_or(0.0),
-        r["threshold_chosen_on_gsm8k"].as_f64().unwrap_or(0.0)
+        "{} (F1-best on ProcessBench gsm8k: {})",
+        describe(rule_of(&r["threshold"], &r["prior"])),
+        describe(rule_of(
+            &r["threshold_chosen_on_gsm8k"],
+            &r["prior_chosen_on_gsm8k"]
+        ))
     );
     println!(
         "{:<16} {:>6} {:>10} {:>10} {:>8}",
@@ -852,6 +909,10 @@ fn print_report(r: &serde_json::Value) {
     for (key, what) in [
         ("processbench_model_only", "model alone"),
         ("processbench_checks_only", "checks alone"),
+        (
+            "processbench_no_prior",
+            "threshold on the scores after each step (no prior)",
+        ),
         ("processbench_running_product", "running product rule"),
         ("processbench_orm_gated", "step rule gated by the ORM"),
     ] {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
-use verifier_core::{Aggregate, verdict::first_below};
+use verifier_core::{Aggregate, verdict::StepRule};
 
 /// Area under the ROC curve (ties get half credit). `None` when one class is absent.
 pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
@@ -42,11 +42,11 @@ pub struct PbScore {
     pub f1: f64,
 }
 
-/// ProcessBench F1: predicted first step below threshold vs the label (-1 = all correct).
-pub fn processbench_f1(step_scores: &[Vec<f64>], labels: &[i64], threshold: f64) -> PbScore {
+/// ProcessBench F1: the rule's first bad step vs the label (-1 = all correct).
+pub fn processbench_f1(step_scores: &[Vec<f64>], labels: &[i64], rule: StepRule) -> PbScore {
     let (mut err_n, mut err_ok, mut cor_n, mut cor_ok) = (0usize, 0usize, 0usize, 0usize);
     for (s, &l) in step_scores.iter().zip(labels) {
-        let pred = first_below(s, threshold).map_or(-1, |i| i as i64);
+        let pred = rule.first_bad(s).map_or(-1, |i| i as i64);
         if l < 0 {
             cor_n += 1;
             cor_ok += usize::from(pred == -1);
@@ -83,15 +83,36 @@ pub fn threshold_grid() -> Vec<f64> {
     (1..100).map(|i| i as f64 / 100.0).collect()
 }
 
-/// The threshold with the best F1 (first of equals).
-pub fn best_threshold(step_scores: &[Vec<f64>], labels: &[i64]) -> (f64, f64) {
-    threshold_grid()
-        .into_iter()
-        .map(|t| (t, processbench_f1(step_scores, labels, t).f1))
-        .fold(
-            (0.5, -1.0),
-            |best, cur| if cur.1 > best.1 { cur } else { best },
-        )
+/// Priors tried when choosing a rule: none (the threshold applies to the scores after each step)
+/// and beliefs before the first step from 0.6 to 0.97.
+pub fn prior_grid() -> Vec<Option<f64>> {
+    std::iter::once(None)
+        .chain([0.6, 0.7, 0.8, 0.85, 0.9, 0.93, 0.95, 0.97].map(Some))
+        .collect()
+}
+
+/// The rule with the best F1 (first of equals) among `priors` x [`threshold_grid`].
+pub fn best_rule(
+    step_scores: &[Vec<f64>],
+    labels: &[i64],
+    priors: &[Option<f64>],
+) -> (StepRule, f64) {
+    let none = (
+        StepRule {
+            threshold: 0.5,
+            prior: None,
+        },
+        -1.0,
+    );
+    priors
+        .iter()
+        .flat_map(|&prior| {
+            threshold_grid()
+                .into_iter()
+                .map(move |threshold| StepRule { threshold, prior })
+        })
+        .map(|rule| (rule, processbench_f1(step_scores, labels, rule).f1))
+        .fold(none, |best, cur| if cur.1 > best.1 { cur } else { best })
 }
 
 /// Reliability diagram bins and expected calibration error.
@@ -236,10 +257,24 @@ mod tests {
     fn processbench_scoring() {
         let scores = vec![vec![0.9, 0.2, 0.1], vec![0.9, 0.9], vec![0.1, 0.9]];
         let labels = vec![1, -1, 1];
-        let r = processbench_f1(&scores, &labels, 0.5);
+        let r = processbench_f1(
+            &scores,
+            &labels,
+            StepRule {
+                threshold: 0.5,
+                prior: None,
+            },
+        );
         assert_eq!(r.acc_erroneous, 0.5);
         assert_eq!(r.acc_correct, 1.0);
         assert!((r.f1 - 2.0 / 3.0).abs() < 1e-12);
+        // a slowly sinking correct solution: only a rule with a prior leaves it unflagged
+        let scores = vec![vec![0.9, 0.8, 0.6, 0.45, 0.3, 0.25], vec![0.9, 0.35, 0.3]];
+        let labels = vec![-1, 1];
+        let (rule, f1) = best_rule(&scores, &labels, &prior_grid());
+        assert_eq!(f1, 1.0);
+        assert!(rule.prior.is_some());
+        assert!(best_rule(&scores, &labels, &[None]).1 < 1.0);
     }
 
     #[test]

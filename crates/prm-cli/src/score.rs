@@ -83,11 +83,11 @@ pub fn run(args: ScoreArgs) -> Result<()> {
 }
 
 fn print_table(v: &Verdict) {
-    println!("{:>4}  {:>6}  {:<4}  step", "#", "score", "");
+    println!("{:>4}  {:>6}  {:>6}  {:<4}  step", "#", "after", "step", "");
     for (i, s) in v.steps.iter().enumerate() {
         let mark = if v.first_bad_step == Some(i) {
             "<<"
-        } else if s.score < v.threshold {
+        } else if s.step_score < v.threshold {
             "low"
         } else {
             ""
@@ -96,7 +96,14 @@ fn print_table(v: &Verdict) {
         if text.chars().count() > 90 {
             text = text.chars().take(87).collect::<String>() + "...";
         }
-        println!("{:>4}  {:>6.3}  {:<4}  {}", i + 1, s.score, mark, text);
+        println!(
+            "{:>4}  {:>6.3}  {:>6.3}  {:<4}  {}",
+            i + 1,
+            s.score,
+            s.step_score,
+            mark,
+            text
+        );
         for c in &s.checks {
             match &c.expected {
                 None => println!("{:>20}{} ✓", "", c.claim),
@@ -112,10 +119,10 @@ fn print_table(v: &Verdict) {
     println!("ORM score: {:.3}", v.orm_score);
     match v.first_bad_step {
         Some(i) => println!(
-            "first step below {:.2}: step {} (0-based {i})",
+            "first step whose step score is below {:.2}: step {} (0-based {i})",
             v.threshold,
             i + 1
         ),
-        None => println!("no step below {:.2}", v.threshold),
+        None => println!("no step score below {:.2}", v.threshold),
     }
 }

@@ -459,6 +459,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         architecture: arch,
         limits: encoder.limits.clone(),
         threshold: 0.5,
+        prior: None,
         aggregate: Default::default(),
         calibration: Default::default(),
         metrics: serde_json::json!({}),

@@ -13,7 +13,7 @@ use crate::{
     error::{Result, VerifierError},
     model::{BlockCache, Verifier, VerifierConfig},
     quant::{CompactLoad, CompactSave},
-    verdict::{Aggregate, Verdict},
+    verdict::{Aggregate, StepRule, Verdict, logit, sigmoid as sigmoid_f64},
 };
 
 /// Block index given to padding: larger than any real block, so no real token attends to it.
@@ -27,6 +27,10 @@ pub struct ModelConfig {
     pub limits: Limits,
     /// Step threshold, chosen on the ProcessBench gsm8k subset.
     pub threshold: f64,
+    /// The step rule's prior (see [`StepRule`]), chosen with the threshold; absent: the threshold
+    /// applies to the scores after each step.
+    #[serde(default)]
+    pub prior: Option<f64>,
     #[serde(default)]
     pub aggregate: Aggregate,
     /// Post-hoc calibration of the step probabilities (identity when absent).
@@ -43,12 +47,10 @@ impl ModelConfig {
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
         let cfg: ModelConfig = serde_json::from_slice(bytes)
             .map_err(|e| VerifierError::Config(format!("cannot read config.json: {e}")))?;
-        if !(0.0..=1.0).contains(&cfg.threshold) {
-            return Err(VerifierError::Config(format!(
-                "threshold {} is not a probability",
-                cfg.threshold
-            )));
-        }
+        StepRule::new(cfg.threshold, cfg.prior).map_err(|e| match e {
+            VerifierError::BadInput(m) => VerifierError::Config(m),
+            e => e,
+        })?;
         let c = &cfg.calibration;
         if !(c.scale.is_finite() && c.bias.is_finite() && c.scale > 0.0) {
             return Err(VerifierError::Config(format!(
@@ -58,12 +60,14 @@ impl ModelConfig {
         }
         Ok(cfg)
     }
-}
 
-/// The log-odds of a probability (kept finite at 0 and 1).
-fn logit(p: f64) -> f64 {
-    let p = p.clamp(1e-7, 1.0 - 1e-7);
-    (p / (1.0 - p)).ln()
+    /// The stored step rule.
+    pub fn rule(&self) -> StepRule {
+        StepRule {
+            threshold: self.threshold,
+            prior: self.prior,
+        }
+    }
 }
 
 /// Platt scaling of the step head: `p = sigmoid(scale * logit + bias)`. A positive scale keeps the
@@ -102,7 +106,17 @@ impl Calibration {
         if self.is_identity() {
             return p;
         }
-        1.0 / (1.0 + (-(self.scale * logit(p) + self.bias)).exp())
+        sigmoid_f64(self.scale * logit(p) + self.bias)
+    }
+
+    /// The rule on calibrated scores that makes the same decisions as `rule` on the scores before
+    /// this calibration: the threshold is mapped, and so is the log-odds drop the prior allows.
+    pub fn map_rule(self, rule: StepRule) -> StepRule {
+        let threshold = self.apply(rule.threshold);
+        let prior = rule.prior.map(|p| {
+            sigmoid_f64(logit(threshold) + self.scale * (logit(p) - logit(rule.threshold)))
+        });
+        StepRule { threshold, prior }
     }
 
     /// Fit `scale` and `bias` by logistic regression of `labels` on the logits of `probs`
@@ -403,7 +417,10 @@ impl Scorer {
             &scores,
             probs[2 * n - 1] as f64,
             aggregate.unwrap_or(self.config.aggregate),
-            threshold.unwrap_or(self.config.threshold),
+            StepRule::new(
+                threshold.unwrap_or(self.config.threshold),
+                self.config.prior,
+            )?,
         ))
     }
 

@@ -68,6 +68,8 @@ pub struct StepVerdict {
     /// Probability that the reasoning is still correct after this step: the model's score,
     /// combined with the arithmetic checks by [`combine`].
     pub score: f64,
+    /// The score of this step alone, the one the threshold applies to (see [`StepRule`]).
+    pub step_score: f64,
     /// The model's own probability, before the arithmetic checks.
     pub model_score: f64,
     /// The arithmetic claims found in the step, each checked exactly.
@@ -94,14 +96,90 @@ pub struct Verdict {
     pub aggregate: Aggregate,
     /// Probability that the final answer is right (outcome reward model).
     pub orm_score: f64,
+    /// The rule's threshold on the step scores.
     pub threshold: f64,
-    /// 0-based index of the first step whose score is below the threshold, if any.
+    /// The rule's prior (see [`StepRule`]); `null`: step scores are the scores after each step.
+    pub prior: Option<f64>,
+    /// 0-based index of the first step whose step score is below the threshold, if any.
     pub first_bad_step: Option<usize>,
 }
 
-/// The index of the first score below `threshold` — the one rule that turns scores into a verdict.
+/// The index of the first score below `threshold`.
 pub fn first_below(scores: &[f64], threshold: f64) -> Option<usize> {
     scores.iter().position(|&s| s < threshold)
+}
+
+/// The log-odds of a probability, kept finite at 0 and 1.
+pub fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-7, 1.0 - 1e-7);
+    (p / (1.0 - p)).ln()
+}
+
+pub fn sigmoid(x: f64) -> f64 {
+    1.0 / (1.0 + (-x).exp())
+}
+
+/// The score -> verdict rule: the first step whose *step score* is below `threshold` is the first
+/// bad step.
+///
+/// A verifier's score after step i is the probability that the reasoning is still correct after
+/// it, so it can only fall along a solution; it also falls with length alone. The evidence a step
+/// brings is how much it moves that belief: with a `prior` (the belief before the first step),
+/// a step's score is the prior updated by that step alone,
+/// `sigmoid(logit(prior) + logit(score_i) - logit(score_{i-1}))`, with `score_{-1} = prior` — so
+/// the first step's score is its own, and a later step scores the prior when it changes nothing.
+/// A step with a false arithmetic claim (score 0) always scores 0. Without a prior the step score
+/// is the score after the step. In log-odds the model's Platt calibration is a fixed scale and
+/// shift, so a calibration carries the rule through with a mapped threshold and prior
+/// (`Calibration::map_rule`).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepRule {
+    pub threshold: f64,
+    #[serde(default)]
+    pub prior: Option<f64>,
+}
+
+impl StepRule {
+    pub fn new(threshold: f64, prior: Option<f64>) -> Result<Self, VerifierError> {
+        if !(0.0..=1.0).contains(&threshold) {
+            return Err(VerifierError::BadInput(format!(
+                "threshold {threshold} is not between 0 and 1"
+            )));
+        }
+        if let Some(p) = prior
+            && !(p > 0.0 && p < 1.0)
+        {
+            return Err(VerifierError::BadInput(format!(
+                "prior {p} is not strictly between 0 and 1"
+            )));
+        }
+        Ok(StepRule { threshold, prior })
+    }
+
+    /// The step scores of a solution's scores (see the type's documentation).
+    pub fn step_scores(&self, scores: &[f64]) -> Vec<f64> {
+        let Some(prior) = self.prior else {
+            return scores.to_vec();
+        };
+        let mut before = prior;
+        scores
+            .iter()
+            .map(|&s| {
+                let step = if s <= 0.0 {
+                    0.0
+                } else {
+                    sigmoid(logit(prior) + logit(s) - logit(before))
+                };
+                before = s;
+                step
+            })
+            .collect()
+    }
+
+    /// The index of the first bad step, if any.
+    pub fn first_bad(&self, scores: &[f64]) -> Option<usize> {
+        first_below(&self.step_scores(scores), self.threshold)
+    }
 }
 
 impl Verdict {
@@ -112,7 +190,7 @@ impl Verdict {
         step_scores: &[f64],
         orm_score: f64,
         aggregate: Aggregate,
-        threshold: f64,
+        rule: StepRule,
     ) -> Self {
         debug_assert_eq!(steps.len(), step_scores.len());
         let steps: Vec<StepVerdict> = steps
@@ -122,6 +200,7 @@ impl Verdict {
                 let checks = check_step(&text);
                 StepVerdict {
                     score: combine(model_score, &checks),
+                    step_score: 0.0,
                     model_score,
                     checks,
                     text,
@@ -133,7 +212,8 @@ impl Verdict {
             prm_score: 0.0,
             aggregate,
             orm_score,
-            threshold,
+            threshold: rule.threshold,
+            prior: rule.prior,
             first_bad_step: None,
         };
         v.recompute();
@@ -144,11 +224,23 @@ impl Verdict {
         self.steps.iter().map(|s| s.score).collect()
     }
 
-    /// Re-derive `prm_score` and `first_bad_step` after the threshold or aggregate changed.
+    pub fn rule(&self) -> StepRule {
+        StepRule {
+            threshold: self.threshold,
+            prior: self.prior,
+        }
+    }
+
+    /// Re-derive the step scores, `prm_score` and `first_bad_step` after the rule or aggregate
+    /// changed.
     pub fn recompute(&mut self) {
         let scores = self.scores();
+        let rule = self.rule();
+        for (s, step) in self.steps.iter_mut().zip(rule.step_scores(&scores)) {
+            s.step_score = step;
+        }
         self.prm_score = self.aggregate.apply(&scores);
-        self.first_bad_step = first_below(&scores, self.threshold);
+        self.first_bad_step = rule.first_bad(&scores);
     }
 }
 
@@ -174,7 +266,7 @@ mod tests {
             &[0.9, 0.3, 0.1],
             0.7,
             Aggregate::Min,
-            0.5,
+            StepRule::new(0.5, None).unwrap(),
         );
         assert_eq!(v.first_bad_step, Some(1));
         assert_eq!(v.prm_score, 0.1);
@@ -182,7 +274,13 @@ mod tests {
         assert_eq!(json["aggregate"], "min");
         assert_eq!(json["first_bad_step"], 1);
         assert_eq!(json["steps"][0]["text"], "a");
-        let none = Verdict::new(vec!["a".into()], &[0.9], 0.7, Aggregate::Last, 0.5);
+        let none = Verdict::new(
+            vec!["a".into()],
+            &[0.9],
+            0.7,
+            Aggregate::Last,
+            StepRule::new(0.5, None).unwrap(),
+        );
         assert_eq!(
             serde_json::to_value(&none).unwrap()["first_bad_step"],
             serde_json::Value::Null
@@ -200,13 +298,17 @@ mod tests {
             &[0.9, 0.95, 0.9],
             0.8,
             Aggregate::Product,
-            0.5,
+            StepRule::new(0.5, Some(0.8)).unwrap(),
         );
         assert_eq!(v.first_bad_step, Some(1));
         assert_eq!(v.steps[1].score, 0.0);
         assert_eq!(v.steps[1].model_score, 0.95);
         assert_eq!(v.steps[1].checks.len(), 1);
         assert_eq!(v.steps[1].checks[0].expected.as_deref(), Some("68"));
+        assert_eq!(
+            v.steps[1].step_score, 0.0,
+            "a false claim scores 0 under any rule"
+        );
         assert_eq!(
             v.steps[2].score, 0.9,
             "a true claim leaves the model's score"
@@ -217,5 +319,39 @@ mod tests {
         assert_eq!(json["steps"][1]["checks"][0]["claim"], "17 × 4 = 58");
         assert_eq!(json["steps"][1]["checks"][0]["holds"], false);
         assert_eq!(json["steps"][0]["checks"], serde_json::json!([]));
+    }
+
+    #[test]
+    fn step_scores_are_the_prior_updated_by_each_step() {
+        let rule = StepRule::new(0.5, Some(0.8)).unwrap();
+        let s = rule.step_scores(&[0.6, 0.6, 0.2, 0.25]);
+        assert!(
+            (s[0] - 0.6).abs() < 1e-9,
+            "the first step keeps its own score"
+        );
+        assert!(
+            (s[1] - 0.8).abs() < 1e-9,
+            "a step that changes nothing scores the prior"
+        );
+        // 0.6 -> 0.2: the odds fall by a factor 6, from the prior's 4 to 2/3
+        assert!((s[2] - 0.4).abs() < 1e-9, "{}", s[2]);
+        assert!(
+            s[3] > 0.8,
+            "a step that raises the belief scores above the prior"
+        );
+        assert_eq!(rule.first_bad(&[0.6, 0.6, 0.2, 0.25]), Some(2));
+        // the absolute rule flags a long, slowly sinking solution that no single step breaks
+        let sinking = [0.9, 0.8, 0.7, 0.6, 0.5, 0.45];
+        assert_eq!(
+            StepRule::new(0.5, None).unwrap().first_bad(&sinking),
+            Some(5)
+        );
+        assert_eq!(
+            StepRule::new(0.5, Some(0.9)).unwrap().first_bad(&sinking),
+            None
+        );
+        assert!(StepRule::new(1.5, None).is_err());
+        assert!(StepRule::new(0.5, Some(1.0)).is_err());
+        assert!(StepRule::new(0.5, Some(f64::NAN)).is_err());
     }
 }

@@ -32,6 +32,7 @@ fn small_scorer(limits: Limits) -> Scorer {
         architecture: arch,
         limits,
         threshold: 0.5,
+        prior: None,
         aggregate: Default::default(),
         calibration: Default::default(),
         metrics: serde_json::Value::Null,
@@ -299,5 +300,38 @@ fn calibration_fit_recovers_a_known_scaling() -> Result<(), &'static str> {
         Calibration::fit(&[0.2, 0.9], &[true, true]).is_none(),
         "one class only"
     );
+    Ok(())
+}
+
+#[test]
+fn a_calibration_carries_the_step_rule_through() -> Result<(), verifier_core::VerifierError> {
+    use verifier_core::{scorer::Calibration, verdict::StepRule};
+    let cal = Calibration {
+        scale: 0.57,
+        bias: -0.59,
+    };
+    let rule = StepRule::new(0.3, Some(0.85))?;
+    let mapped = cal.map_rule(rule);
+    // many solutions: every decision of the rule on raw scores is the mapped rule's on calibrated
+    let mut x: u64 = 7;
+    for _ in 0..2000 {
+        let raw: Vec<f64> = (0..6)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                0.01 + 0.98 * ((x >> 11) as f64 / (1u64 << 53) as f64)
+            })
+            .collect();
+        let calibrated: Vec<f64> = raw.iter().map(|&p| cal.apply(p)).collect();
+        assert_eq!(
+            rule.first_bad(&raw),
+            mapped.first_bad(&calibrated),
+            "{raw:?}"
+        );
+    }
+    let same = Calibration::default().map_rule(rule);
+    assert_eq!(same.threshold, 0.3);
+    assert!((same.prior.unwrap_or(0.0) - 0.85).abs() < 1e-12);
     Ok(())
 }

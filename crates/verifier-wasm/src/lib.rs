@@ -10,7 +10,7 @@ use burn::prelude::*;
 use serde::Serialize;
 use verifier_core::{
     Aggregate, Check, ModelFiles, ScoreRequest, Scorer, Stream, Verdict, check_step,
-    verdict::combine,
+    verdict::{StepRule, combine},
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -23,8 +23,10 @@ pub use backend::{BackendChoice, webgpu_available};
 const TS_TYPES: &'static str = r#"
 /** One arithmetic claim of a step, checked exactly (`expected`: the right value when false). */
 export interface Check { claim: string; holds: boolean; expected: string | null }
-/** One scored step: `score` is `model_score`, or 0 when a check fails. */
-export interface StepVerdict { text: string; score: number; model_score: number; checks: Check[] }
+/** One scored step: `score` (the probability that the reasoning is still right after it) is
+ * `model_score`, or 0 when a check fails; `step_score` is the step's own score, the one the
+ * threshold applies to (the prior updated by this step's change of belief). */
+export interface StepVerdict { text: string; score: number; step_score: number; model_score: number; checks: Check[] }
 /** The verdict: the same object as `prm score --json`. */
 export interface Verdict {
   steps: StepVerdict[];
@@ -32,7 +34,9 @@ export interface Verdict {
   aggregate: "product" | "min" | "last";
   orm_score: number;
   threshold: number;
-  /** 0-based index of the first step below the threshold, or null. */
+  /** The rule's prior (null: step scores are the scores after each step). */
+  prior: number | null;
+  /** 0-based index of the first step whose step score is below the threshold, or null. */
   first_bad_step: number | null;
 }
 /** What `Session.push` resolves to. */
@@ -341,12 +345,13 @@ impl Session {
             return Err(js_err("no steps pushed yet"));
         }
         let cfg = &self.inner.scorer.config;
+        let rule = StepRule::new(threshold.unwrap_or(cfg.threshold), cfg.prior).map_err(js_err)?;
         let v = Verdict::new(
             st.steps.clone(),
             &st.scores,
             st.orm,
             parse_aggregate(aggregate)?.unwrap_or(cfg.aggregate),
-            threshold.unwrap_or(cfg.threshold),
+            rule,
         );
         to_js(&v)
     }
