@@ -450,6 +450,7 @@ fn best_of_n(
     scorer: &Scorer,
     cache: &ScoreCache,
     calibration: Calibration,
+    rule: StepRule,
     name: &str,
     sets: &[sources::BestOfN],
     batch_tokens: usize,
@@ -474,6 +475,7 @@ fn best_of_n(
         Selector::Prm(Aggregate::Product),
         Selector::Prm(Aggregate::Min),
         Selector::Prm(Aggregate::Last),
+        Selector::PrmStepMin(rule),
         Selector::Orm,
         Selector::MajorityVote,
         Selector::PrmWeightedVote,
@@ -485,7 +487,7 @@ fn best_of_n(
         .iter()
         .any(|s| s.candidates.iter().any(|c| c.reference_score.is_some()))
     {
-        selectors.insert(7, Selector::Reference);
+        selectors.insert(8, Selector::Reference);
     }
     let mut totals = vec![0.0; selectors.len()];
     for s in sets {
@@ -728,6 +730,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
         &scorer,
         &cache,
         applied,
+        rule,
         "gsm8k best-of-4",
         &take(held, args.limit),
         bt,
@@ -736,6 +739,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
         &scorer,
         &cache,
         applied,
+        rule,
         "qwen best-of-8",
         &take(sources::qwen_best_of_8(&data)?, args.limit),
         bt,
@@ -914,7 +918,7 @@ fn print_report(r: &serde_json::Value) {
             "threshold on the scores after each step (no prior)",
         ),
         ("processbench_running_product", "running product rule"),
-        ("processbench_orm_gated", "step rule gated by the ORM"),
+        ("processbench_orm_gated", "no-prior rule gated by the ORM"),
     ] {
         let subsets = r[key]["subsets"].as_object().map(|o| {
             o.iter()

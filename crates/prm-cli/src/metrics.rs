@@ -150,9 +150,11 @@ pub fn reliability(probs: &[f64], labels: &[bool]) -> Reliability {
 }
 
 /// Ways of choosing one of N candidate solutions.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub enum Selector {
     Prm(Aggregate),
+    /// The lowest step score under the verdict's step rule.
+    PrmStepMin(StepRule),
     Orm,
     MajorityVote,
     /// Votes weighted by the PRM (product) score.
@@ -169,6 +171,7 @@ impl Selector {
     pub fn name(self) -> String {
         match self {
             Selector::Prm(a) => format!("PRM ({a})"),
+            Selector::PrmStepMin(_) => "PRM (min step score)".into(),
             Selector::Orm => "ORM".into(),
             Selector::MajorityVote => "majority vote".into(),
             Selector::PrmWeightedVote => "PRM-weighted vote".into(),
@@ -225,6 +228,9 @@ pub fn select(selector: Selector, cands: &[Scored<'_>]) -> f64 {
     };
     match selector {
         Selector::Prm(a) => argmax(&|c| a.apply(&c.steps)),
+        Selector::PrmStepMin(rule) => {
+            argmax(&|c| Aggregate::Min.apply(&rule.step_scores(&c.steps)))
+        }
         Selector::Orm => argmax(&|c| c.orm),
         Selector::MajorityVote => vote(&|_| 1.0),
         Selector::PrmWeightedVote => vote(&|c| Aggregate::Product.apply(&c.steps)),

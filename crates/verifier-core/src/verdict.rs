@@ -128,7 +128,8 @@ pub fn sigmoid(x: f64) -> f64 {
 /// a step's score is the prior updated by that step alone,
 /// `sigmoid(logit(prior) + logit(score_i) - logit(score_{i-1}))`, with `score_{-1} = prior` — so
 /// the first step's score is its own, and a later step scores the prior when it changes nothing.
-/// A step with a false arithmetic claim (score 0) always scores 0. Without a prior the step score
+/// A step with a false arithmetic claim (score 0) always scores 0, and the step after it is scored
+/// like a first step (its own score). Without a prior the step score
 /// is the score after the step. In log-odds the model's Platt calibration is a fixed scale and
 /// shift, so a calibration carries the rule through with a mapped threshold and prior
 /// (`Calibration::map_rule`).
@@ -156,23 +157,26 @@ impl StepRule {
         Ok(StepRule { threshold, prior })
     }
 
-    /// The step scores of a solution's scores (see the type's documentation).
-    pub fn step_scores(&self, scores: &[f64]) -> Vec<f64> {
+    /// The step score of a step scored `score` after a step scored `before` (`None` for the first
+    /// step; see the type's documentation).
+    pub fn step_score(&self, before: Option<f64>, score: f64) -> f64 {
         let Some(prior) = self.prior else {
-            return scores.to_vec();
+            return score;
         };
-        let mut before = prior;
+        if score <= 0.0 {
+            return 0.0;
+        }
+        // after a step known to be wrong (score 0) there is no belief left to update: start again
+        sigmoid(logit(prior) + logit(score) - logit(before.filter(|&b| b > 0.0).unwrap_or(prior)))
+    }
+
+    /// The step scores of a solution's scores.
+    pub fn step_scores(&self, scores: &[f64]) -> Vec<f64> {
+        let befores = std::iter::once(None).chain(scores.iter().copied().map(Some));
         scores
             .iter()
-            .map(|&s| {
-                let step = if s <= 0.0 {
-                    0.0
-                } else {
-                    sigmoid(logit(prior) + logit(s) - logit(before))
-                };
-                before = s;
-                step
-            })
+            .zip(befores)
+            .map(|(&s, before)| self.step_score(before, s))
             .collect()
     }
 
@@ -314,6 +318,10 @@ mod tests {
             "a true claim leaves the model's score"
         );
         assert!(v.steps[2].checks[0].holds);
+        assert!(
+            (v.steps[2].step_score - 0.9).abs() < 1e-12,
+            "after a wrong step the next is scored like a first step"
+        );
         assert_eq!(v.prm_score, 0.0);
         let json = serde_json::to_value(&v).unwrap();
         assert_eq!(json["steps"][1]["checks"][0]["claim"], "17 × 4 = 58");
@@ -340,6 +348,9 @@ mod tests {
             "a step that raises the belief scores above the prior"
         );
         assert_eq!(rule.first_bad(&[0.6, 0.6, 0.2, 0.25]), Some(2));
+        // one step at a time (streaming) gives the same step scores
+        assert_eq!(rule.step_score(None, 0.6), s[0]);
+        assert_eq!(rule.step_score(Some(0.6), 0.2), s[2]);
         // the absolute rule flags a long, slowly sinking solution that no single step breaks
         let sinking = [0.9, 0.8, 0.7, 0.6, 0.5, 0.45];
         assert_eq!(
