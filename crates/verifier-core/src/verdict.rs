@@ -129,10 +129,9 @@ pub fn sigmoid(x: f64) -> f64 {
 /// `sigmoid(logit(prior) + logit(score_i) - logit(score_{i-1}))`, with `score_{-1} = prior` — so
 /// the first step's score is its own, and a later step scores the prior when it changes nothing.
 /// A step with a false arithmetic claim (score 0) always scores 0, and the step after it is scored
-/// like a first step (its own score). Without a prior the step score
-/// is the score after the step. In log-odds the model's Platt calibration is a fixed scale and
-/// shift, so a calibration carries the rule through with a mapped threshold and prior
-/// (`Calibration::map_rule`).
+/// like a first step (its own score). Without a prior the step score is the score after the step.
+/// In log-odds the model's Platt calibration is a fixed scale and shift, so a calibration carries
+/// the rule through with a mapped threshold and prior (`Calibration::map_rule`).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StepRule {
     pub threshold: f64,
