@@ -251,29 +251,32 @@ impl Verdict {
 mod tests {
     use super::*;
 
+    type Result = std::result::Result<(), Box<dyn std::error::Error>>;
+
     #[test]
-    fn aggregates() {
+    fn aggregates() -> Result {
         let s = [0.9, 0.5, 0.8];
         assert!((Aggregate::Product.apply(&s) - 0.36).abs() < 1e-12);
         assert_eq!(Aggregate::Min.apply(&s), 0.5);
         assert_eq!(Aggregate::Last.apply(&s), 0.8);
         assert_eq!(Aggregate::Product.apply(&[]), 1.0);
-        assert_eq!("MIN".parse::<Aggregate>().unwrap(), Aggregate::Min);
+        assert_eq!("MIN".parse::<Aggregate>()?, Aggregate::Min);
         assert!("mean".parse::<Aggregate>().is_err());
+        Ok(())
     }
 
     #[test]
-    fn first_bad_step_is_first_below_threshold() {
+    fn first_bad_step_is_first_below_threshold() -> Result {
         let v = Verdict::new(
             vec!["a".into(), "b".into(), "c".into()],
             &[0.9, 0.3, 0.1],
             0.7,
             Aggregate::Min,
-            StepRule::new(0.5, None).unwrap(),
+            StepRule::new(0.5, None)?,
         );
         assert_eq!(v.first_bad_step, Some(1));
         assert_eq!(v.prm_score, 0.1);
-        let json = serde_json::to_value(&v).unwrap();
+        let json = serde_json::to_value(&v)?;
         assert_eq!(json["aggregate"], "min");
         assert_eq!(json["first_bad_step"], 1);
         assert_eq!(json["steps"][0]["text"], "a");
@@ -282,16 +285,17 @@ mod tests {
             &[0.9],
             0.7,
             Aggregate::Last,
-            StepRule::new(0.5, None).unwrap(),
+            StepRule::new(0.5, None)?,
         );
         assert_eq!(
-            serde_json::to_value(&none).unwrap()["first_bad_step"],
+            serde_json::to_value(&none)?["first_bad_step"],
             serde_json::Value::Null
         );
+        Ok(())
     }
 
     #[test]
-    fn a_false_claim_makes_the_step_wrong() {
+    fn a_false_claim_makes_the_step_wrong() -> Result {
         let v = Verdict::new(
             vec![
                 "He buys 4 boxes.".into(),
@@ -301,7 +305,7 @@ mod tests {
             &[0.9, 0.95, 0.9],
             0.8,
             Aggregate::Product,
-            StepRule::new(0.5, Some(0.8)).unwrap(),
+            StepRule::new(0.5, Some(0.8))?,
         );
         assert_eq!(v.first_bad_step, Some(1));
         assert_eq!(v.steps[1].score, 0.0);
@@ -322,15 +326,16 @@ mod tests {
             "after a wrong step the next is scored like a first step"
         );
         assert_eq!(v.prm_score, 0.0);
-        let json = serde_json::to_value(&v).unwrap();
+        let json = serde_json::to_value(&v)?;
         assert_eq!(json["steps"][1]["checks"][0]["claim"], "17 × 4 = 58");
         assert_eq!(json["steps"][1]["checks"][0]["holds"], false);
         assert_eq!(json["steps"][0]["checks"], serde_json::json!([]));
+        Ok(())
     }
 
     #[test]
-    fn step_scores_are_the_prior_updated_by_each_step() {
-        let rule = StepRule::new(0.5, Some(0.8)).unwrap();
+    fn step_scores_are_the_prior_updated_by_each_step() -> Result {
+        let rule = StepRule::new(0.5, Some(0.8))?;
         let s = rule.step_scores(&[0.6, 0.6, 0.2, 0.25]);
         assert!(
             (s[0] - 0.6).abs() < 1e-9,
@@ -352,16 +357,11 @@ mod tests {
         assert_eq!(rule.step_score(Some(0.6), 0.2), s[2]);
         // the absolute rule flags a long, slowly sinking solution that no single step breaks
         let sinking = [0.9, 0.8, 0.7, 0.6, 0.5, 0.45];
-        assert_eq!(
-            StepRule::new(0.5, None).unwrap().first_bad(&sinking),
-            Some(5)
-        );
-        assert_eq!(
-            StepRule::new(0.5, Some(0.9)).unwrap().first_bad(&sinking),
-            None
-        );
+        assert_eq!(StepRule::new(0.5, None)?.first_bad(&sinking), Some(5));
+        assert_eq!(StepRule::new(0.5, Some(0.9))?.first_bad(&sinking), None);
         assert!(StepRule::new(1.5, None).is_err());
         assert!(StepRule::new(0.5, Some(1.0)).is_err());
         assert!(StepRule::new(0.5, Some(f64::NAN)).is_err());
+        Ok(())
     }
 }
