@@ -399,28 +399,7 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
                 "model + arithmetic checks"
             }
         );
-        println!(
-            "{:<16} {:>6} {:>10} {:>10} {:>8}",
-            "file", "n", "acc(err)", "acc(cor)", "F1"
-        );
-        for (n, s) in &rows {
-            println!(
-                "{:<16} {:>6} {:>10.1} {:>10.1} {:>8.1}",
-                n,
-                s.n,
-                100.0 * s.acc_erroneous,
-                100.0 * s.acc_correct,
-                100.0 * s.f1
-            );
-        }
-        println!(
-            "{:<16} {:>6} {:>10} {:>10} {:>8.1}",
-            "average",
-            "",
-            "",
-            "",
-            100.0 * avg
-        );
+        print_pb_table("file", &rows, avg);
     }
     Ok(())
 }
@@ -873,6 +852,31 @@ fn update_model(
     Ok(())
 }
 
+/// One ProcessBench table for the terminal: a row per subset or file, then the average.
+fn print_pb_table(first: &str, rows: &[(String, metrics::PbScore)], average: f64) {
+    println!(
+        "{first:<16} {:>6} {:>10} {:>10} {:>8}",
+        "n", "acc(err)", "acc(cor)", "F1"
+    );
+    for (name, s) in rows {
+        println!(
+            "{name:<16} {:>6} {:>10.1} {:>10.1} {:>8.1}",
+            s.n,
+            100.0 * s.acc_erroneous,
+            100.0 * s.acc_correct,
+            100.0 * s.f1
+        );
+    }
+    println!(
+        "{:<16} {:>6} {:>10} {:>10} {:>8.1}",
+        "average",
+        "",
+        "",
+        "",
+        100.0 * average
+    );
+}
+
 fn print_report(r: &serde_json::Value) {
     let rule_of = |t: &serde_json::Value, p: &serde_json::Value| StepRule {
         threshold: t.as_f64().unwrap_or(f64::NAN),
@@ -886,29 +890,17 @@ fn print_report(r: &serde_json::Value) {
             &r["prior_chosen_on_gsm8k"]
         ))
     );
-    println!(
-        "{:<16} {:>6} {:>10} {:>10} {:>8}",
-        "ProcessBench", "n", "acc(err)", "acc(cor)", "F1"
-    );
-    if let Some(pb) = r["processbench"].as_object() {
-        for (k, v) in pb {
-            println!(
-                "{:<16} {:>6} {:>10.1} {:>10.1} {:>8.1}",
-                k,
-                v["n"],
-                100.0 * v["acc_erroneous"].as_f64().unwrap_or(0.0),
-                100.0 * v["acc_correct"].as_f64().unwrap_or(0.0),
-                100.0 * v["f1"].as_f64().unwrap_or(0.0)
-            );
-        }
-    }
-    println!(
-        "{:<16} {:>6} {:>10} {:>10} {:>8.1}",
-        "average",
-        "",
-        "",
-        "",
-        100.0 * r["processbench_average_f1"].as_f64().unwrap_or(0.0)
+    let subsets: Vec<(String, metrics::PbScore)> = serde_json::from_value::<
+        serde_json::Map<String, serde_json::Value>,
+    >(r["processbench"].clone())
+    .unwrap_or_default()
+    .into_iter()
+    .filter_map(|(k, v)| Some((k, serde_json::from_value(v).ok()?)))
+    .collect();
+    print_pb_table(
+        "ProcessBench",
+        &subsets,
+        r["processbench_average_f1"].as_f64().unwrap_or(0.0),
     );
     for (key, what) in [
         ("processbench_model_only", "model alone"),

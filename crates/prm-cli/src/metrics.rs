@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use verifier_core::{Aggregate, verdict::StepRule};
 
 /// Area under the ROC curve (ties get half credit). `None` when one class is absent.
@@ -34,7 +34,7 @@ pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
 }
 
 /// ProcessBench result of one subset at one threshold.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PbScore {
     pub n: usize,
     pub acc_erroneous: f64,
