@@ -40,7 +40,7 @@ export interface Verdict {
   first_bad_step: number | null;
 }
 /** What `Session.push` resolves to. */
-export interface PushedStep { index: number; text: string; score: number; step_score: number; model_score: number; checks: Check[]; orm_score: number; ms: number; warnings: string[] }
+export interface PushedStep { index: number; text: string; score: number; model_score: number; checks: Check[]; orm_score: number; ms: number; warnings: string[] }
 /** What `auto` measured on each backend. */
 export interface ProbeResult { backend: "webgpu" | "cpu"; ms: number }
 "#;
@@ -241,7 +241,6 @@ impl Verifier {
                 stream,
                 steps: Vec::new(),
                 scores: Vec::new(),
-                last_checked: None,
                 orm: f64::NAN,
             })),
         })
@@ -258,8 +257,6 @@ struct SessionState {
     stream: Stream,
     steps: Vec<String>,
     scores: Vec<f64>,
-    /// The last step's score combined with its checks (the step rule compares with it).
-    last_checked: Option<f64>,
     orm: f64,
 }
 
@@ -276,8 +273,6 @@ struct Pushed {
     text: String,
     /// The model's score combined with the checks (`verdict::combine`).
     score: f64,
-    /// The step's own score under the model's step rule (`verdict::StepRule`).
-    step_score: f64,
     model_score: f64,
     checks: Vec<Check>,
     orm_score: f64,
@@ -288,8 +283,8 @@ struct Pushed {
 
 #[wasm_bindgen]
 impl Session {
-    /// Score one more step. Resolves to `{index, text, score, step_score, model_score, checks,
-    /// orm_score, ms, warnings}`.
+    /// Score one more step. Resolves to `{index, text, score, model_score, checks, orm_score, ms,
+    /// warnings}`; the step scores of the rule are in `verdict()`.
     /// Earlier steps are not re-read (their keys and values are cached).
     #[wasm_bindgen(unchecked_return_type = "Promise<PushedStep>")]
     pub fn push(&self, step: String) -> js_sys::Promise {
@@ -315,17 +310,9 @@ impl Session {
             st.scores.push(score);
             st.orm = orm;
             let checks = check_step(&step);
-            let checked = combine(score, &checks);
-            let step_score = inner
-                .scorer
-                .config
-                .rule()
-                .step_score(st.last_checked, checked);
-            st.last_checked = Some(checked);
             to_js(&Pushed {
                 index,
-                score: checked,
-                step_score,
+                score: combine(score, &checks),
                 model_score: score,
                 checks,
                 text: step,
