@@ -94,7 +94,8 @@ pub struct ReportArgs {
     /// Folder for report.json and the plots.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
-    /// Use only the first N items of every set (quick runs).
+    /// Use only the first N items of every set (quick runs; PRM800K test: 4N rows spread over
+    /// its problems).
     #[arg(long)]
     pub limit: Option<usize>,
     /// Store the chosen threshold, the calibration fitted on the --calibrate-on set and the
@@ -425,6 +426,22 @@ fn take<T>(mut v: Vec<T>, limit: Option<usize>) -> Vec<T> {
     v
 }
 
+/// `n` items spread evenly over `v` (all of them without a limit): for sets stored grouped by
+/// problem, where the first `n` would be a handful of problems.
+fn take_spread<T>(v: Vec<T>, limit: Option<usize>) -> Vec<T> {
+    match limit {
+        Some(n) if n < v.len() => {
+            let len = v.len();
+            v.into_iter()
+                .enumerate()
+                .filter(|(i, _)| (i * n) % len < n)
+                .map(|(_, x)| x)
+                .collect()
+        }
+        _ => v,
+    }
+}
+
 fn best_of_n(
     scorer: &Scorer,
     cache: &ScoreCache,
@@ -666,7 +683,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let avg_f1 = mean(&f1s);
 
     // PRM800K phase-1 test: every rated step once (the last step of each row).
-    let test = take(sources::prm800k(&data, "test")?, args.limit.map(|n| n * 4));
+    let test = take_spread(sources::prm800k(&data, "test")?, args.limit.map(|n| n * 4));
     let rated: Vec<&verifier_data::LabeledSolution> = test
         .iter()
         .filter(|s| s.labels.len() == s.steps.len())
@@ -970,6 +987,17 @@ mod tests {
     use super::*;
     use verifier_data::LabeledSolution;
 
+    #[test]
+    fn take_spread_keeps_n_items_spread_over_the_set() {
+        let v: Vec<usize> = (0..100).collect();
+        assert_eq!(take_spread(v.clone(), Some(4)), vec![0, 25, 50, 75]);
+        let got = take_spread(v.clone(), Some(30));
+        assert_eq!(got.len(), 30);
+        assert!(got.windows(2).all(|w| (3..=4).contains(&(w[1] - w[0]))));
+        assert_eq!(take_spread(v.clone(), None), v);
+        assert_eq!(take_spread(v.clone(), Some(500)), v);
+    }
+
     fn sol(problem: &str, steps: &[&str]) -> LabeledSolution {
         LabeledSolution {
             problem: problem.into(),
@@ -977,6 +1005,7 @@ mod tests {
             labels: vec![true; steps.len()],
             answer_correct: None,
             source: "test",
+            ..Default::default()
         }
     }
 

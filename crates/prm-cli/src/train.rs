@@ -87,6 +87,21 @@ pub struct TrainArgs {
     /// cpu, or gpu (needs the `wgpu` feature).
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// PRM800K steps rated neutral (0): supervised as correct, or not supervised at all.
+    #[arg(long, value_enum, default_value_t = Neutral::Correct)]
+    #[serde(default)]
+    pub neutral: Neutral,
+}
+
+/// What training does with the steps PRM800K's raters called neutral.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Neutral {
+    /// A neutral step is a correct step (the usual convention).
+    #[default]
+    Correct,
+    /// A neutral step gets no step loss (it still stands in the context of later steps).
+    Drop,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -175,7 +190,12 @@ struct Item {
     orm: Vec<Option<bool>>,
 }
 
-fn make_item(enc_: &StepEncoder, sol: &LabeledSolution, max_tokens: usize) -> Option<Item> {
+fn make_item(
+    enc_: &StepEncoder,
+    sol: &LabeledSolution,
+    max_tokens: usize,
+    neutral: Neutral,
+) -> Option<Item> {
     // Only the steps up to the last supervised one matter (or all, for an outcome label).
     let n = if sol.answer_correct.is_some()
         && sol.labels.len() <= sol.steps.len()
@@ -195,7 +215,10 @@ fn make_item(enc_: &StepEncoder, sol: &LabeledSolution, max_tokens: usize) -> Op
     let prm = window
         .scored
         .clone()
-        .map(|k| sol.labels.get(k).copied())
+        .map(|k| match neutral {
+            Neutral::Drop if sol.neutral.contains(&k) => None,
+            _ => sol.labels.get(k).copied(),
+        })
         .collect();
     let orm = window
         .scored
@@ -407,7 +430,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             let Some(sol) = pools.sample(&args.mix, &mut rng) else {
                 continue;
             };
-            let Some(item) = make_item(&encoder, &sol, args.max_train_tokens) else {
+            let Some(item) = make_item(&encoder, &sol, args.max_train_tokens, args.neutral) else {
                 continue;
             };
             let len = item.window.ids.len().max(longest);

@@ -32,11 +32,14 @@ pub type Result<T> = std::result::Result<T, DataError>;
 
 /// A solution with step labels: `labels[i]` says whether the reasoning is still correct after
 /// step `i`; only steps `0..labels.len()` are supervised (up to and including the first error).
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct LabeledSolution {
     pub problem: String,
     pub steps: Vec<String>,
     pub labels: Vec<bool>,
+    /// Supervised steps the raters called neutral (PRM800K rating 0): counted as correct in
+    /// `labels`; a trainer may drop them instead (`prm train --neutral drop`).
+    pub neutral: Vec<usize>,
     /// Whether the final answer is right, when known (ORM label).
     pub answer_correct: Option<bool>,
     pub source: &'static str,

@@ -164,6 +164,7 @@ pub fn mutate_solution<R: Rng>(sol: &LabeledSolution, rng: &mut R) -> Option<Lab
             "math-ref" => "math-mut",
             _ => "mutated",
         },
+        ..Default::default()
     })
 }
 
@@ -198,6 +199,7 @@ mod tests {
             labels: vec![true; 3],
             answer_correct: Some(true),
             source: "gsm8k-ref",
+            ..Default::default()
         };
         let m = mutate_solution(&sol, &mut rng).unwrap();
         assert_eq!(m.steps.len(), 2);

@@ -40,16 +40,22 @@ pub fn prm800k(data: &DataDir, split: &str) -> Result<Vec<LabeledSolution>> {
             continue;
         }
         let mut labels = Vec::with_capacity(steps.len());
+        let mut neutral = Vec::new();
         for (i, s) in r.responses.iter().enumerate() {
-            let ok = rating_of
-                .get(&(r.instruction.as_str(), i, s.as_str()))
-                .is_none_or(|&x| x >= 0);
+            let rated = rating_of.get(&(r.instruction.as_str(), i, s.as_str()));
+            if rated == Some(&0) {
+                neutral.push(i);
+            }
+            let ok = rated.is_none_or(|&x| x >= 0);
             labels.push(ok);
             if !ok {
                 break;
             }
         }
-        if labels.len() == r.responses.len() {
+        if labels.iter().all(|&l| l) {
+            if rating == 0 {
+                neutral.push(labels.len());
+            }
             labels.push(rating >= 0);
         }
         let answer_correct = if r.is_solution && r.answer.is_some() {
@@ -61,6 +67,7 @@ pub fn prm800k(data: &DataDir, split: &str) -> Result<Vec<LabeledSolution>> {
             problem: r.instruction.clone(),
             steps,
             labels,
+            neutral,
             answer_correct,
             source: "prm800k",
         });
@@ -121,6 +128,7 @@ pub fn gsm8k_references(data: &DataDir) -> Result<Vec<LabeledSolution>> {
                 steps,
                 answer_correct: Some(true),
                 source: "gsm8k-ref",
+                ..Default::default()
             })
         })
         .collect())
@@ -211,6 +219,7 @@ pub fn gsm8k_model_solutions(
                     steps: c.steps,
                     answer_correct: Some(c.correct),
                     source: "gsm8k-model",
+                    ..Default::default()
                 });
             }
         }
@@ -243,6 +252,7 @@ pub fn math_references(data: &DataDir, exclude: &HashSet<String>) -> Result<Vec<
                 steps,
                 answer_correct: Some(true),
                 source: "math-ref",
+                ..Default::default()
             })
         })
         .collect())
@@ -327,4 +337,53 @@ pub fn evaluation_problems(data: &DataDir) -> Result<HashSet<String>> {
         }
     }
     Ok(set)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Labels stop at the first wrong step; neutral steps count as correct and are listed.
+    #[test]
+    fn prm800k_labels_and_neutral_steps() -> Result<()> {
+        let root = std::env::temp_dir().join(format!("prm800k-test-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("prm800k-phase1")).map_err(|source| {
+            crate::DataError::Io {
+                path: root.clone(),
+                source,
+            }
+        })?;
+        let row = |prefix: &[&str], step: &str, rating: i8| {
+            serde_json::json!({"instruction": "P", "responses": prefix, "next_response": step,
+                "rating": rating, "answer": null, "is_solution": false})
+            .to_string()
+        };
+        let rows = [
+            row(&[], "a", 1),
+            row(&["a"], "b", 0),
+            row(&["a", "b"], "c", -1),
+            row(&["a", "b", "c"], "d", 1),
+        ]
+        .join("\n");
+        let path = root.join("prm800k-phase1/train.jsonl");
+        std::fs::write(&path, rows).map_err(|source| crate::DataError::Io { path, source })?;
+        let got = prm800k(&DataDir::open(&root)?, "train");
+        std::fs::remove_dir_all(&root).ok();
+        let got = got?;
+        let summary: Vec<(usize, Vec<bool>, Vec<usize>)> = got
+            .iter()
+            .map(|s| (s.steps.len(), s.labels.clone(), s.neutral.clone()))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                (1, vec![true], vec![]),
+                (2, vec![true, true], vec![1]),
+                (3, vec![true, true, false], vec![1]),
+                // after the first error nothing is supervised
+                (4, vec![true, true, false], vec![1]),
+            ]
+        );
+        Ok(())
+    }
 }
