@@ -94,8 +94,8 @@ pub struct ReportArgs {
     /// Folder for report.json and the plots.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
-    /// Use only the first N items of every set (quick runs; PRM800K test: 4N rows spread over
-    /// its problems).
+    /// Use only N items of every set (quick runs): the first N, or for ProcessBench (erroneous
+    /// items first) and PRM800K test (4N rows; grouped by problem) N spread over the set.
     #[arg(long)]
     pub limit: Option<usize>,
     /// Store the chosen threshold, the calibration fitted on the --calibrate-on set and the
@@ -426,8 +426,8 @@ fn take<T>(mut v: Vec<T>, limit: Option<usize>) -> Vec<T> {
     v
 }
 
-/// `n` items spread evenly over `v` (all of them without a limit): for sets stored grouped by
-/// problem, where the first `n` would be a handful of problems.
+/// `n` items spread evenly over `v` (all of them without a limit): for sets stored sorted or
+/// grouped, where the first `n` would be all of one kind or a handful of problems.
 fn take_spread<T>(v: Vec<T>, limit: Option<usize>) -> Vec<T> {
     match limit {
         Some(n) if n < v.len() => {
@@ -527,7 +527,8 @@ fn run_report(args: ReportArgs) -> Result<()> {
 
     let mut sets = Vec::new();
     for sub in sources::PROCESSBENCH_SUBSETS {
-        let items = take(sources::processbench(&data, sub)?, args.limit);
+        // Spread: the files list their erroneous items first.
+        let items = take_spread(sources::processbench(&data, sub)?, args.limit);
         sets.push(score_processbench(&scorer, &cache, sub, &items, bt)?);
     }
     // Calibration: Platt scaling of the step probabilities, fitted on PRM800K train rows (their
