@@ -908,13 +908,11 @@ fn print_report(r: &serde_json::Value) {
             &r["prior_chosen_on_gsm8k"]
         ))
     );
-    let subsets: Vec<(String, metrics::PbScore)> = serde_json::from_value::<
-        serde_json::Map<String, serde_json::Value>,
-    >(r["processbench"].clone())
-    .unwrap_or_default()
-    .into_iter()
-    .filter_map(|(k, v)| Some((k, serde_json::from_value(v).ok()?)))
-    .collect();
+    let subsets: Vec<(String, metrics::PbScore)> =
+        serde_json::from_value::<std::collections::BTreeMap<_, _>>(r["processbench"].clone())
+            .unwrap_or_default()
+            .into_iter()
+            .collect();
     print_pb_table(
         "ProcessBench",
         &subsets,

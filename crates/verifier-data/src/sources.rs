@@ -345,14 +345,9 @@ mod tests {
 
     /// Labels stop at the first wrong step; neutral steps count as correct and are listed.
     #[test]
-    fn prm800k_labels_and_neutral_steps() -> Result<()> {
+    fn prm800k_labels_and_neutral_steps() -> std::result::Result<(), Box<dyn std::error::Error>> {
         let root = std::env::temp_dir().join(format!("prm800k-test-{}", std::process::id()));
-        std::fs::create_dir_all(root.join("prm800k-phase1")).map_err(|source| {
-            crate::DataError::Io {
-                path: root.clone(),
-                source,
-            }
-        })?;
+        std::fs::create_dir_all(root.join("prm800k-phase1"))?;
         let row = |prefix: &[&str], step: &str, rating: i8| {
             serde_json::json!({"instruction": "P", "responses": prefix, "next_response": step,
                 "rating": rating, "answer": null, "is_solution": false})
@@ -365,8 +360,7 @@ mod tests {
             row(&["a", "b", "c"], "d", 1),
         ]
         .join("\n");
-        let path = root.join("prm800k-phase1/train.jsonl");
-        std::fs::write(&path, rows).map_err(|source| crate::DataError::Io { path, source })?;
+        std::fs::write(root.join("prm800k-phase1/train.jsonl"), rows)?;
         let got = prm800k(&DataDir::open(&root)?, "train");
         std::fs::remove_dir_all(&root).ok();
         let got = got?;
