@@ -1,6 +1,7 @@
-//! Training from the pretrained checkpoint: a short run (stopped early by `--stop-at-step`) writes
-//! atomic checkpoints, `--resume` continues from them after the process is gone, and the model
-//! directory it writes loads and scores. Needs the data folder and `.cache/minilm` (made by scripts/setup.sh).
+//! Training from the pretrained checkpoint: a short run (stopped early by `--stop-at-step`) of a
+//! smaller backbone (`--layers 2`) writes atomic checkpoints, `--resume` continues from them after
+//! the process is gone with the same architecture, and the model directory it writes loads and
+//! scores. Needs the data folder and `.cache/minilm` (made by scripts/setup.sh).
 
 use std::{path::Path, process::Command};
 
@@ -37,8 +38,8 @@ fn train(work: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
 fn train_checkpoints_resumes_and_writes_a_loadable_model() {
     let work = std::env::temp_dir().join(format!("prm-train-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    // a schedule of 4 steps, stopped after 2
-    let o = train(&work, "4", &["--stop-at-step", "2"]);
+    // a schedule of 4 steps, stopped after 2, of the first two pretrained encoder layers
+    let o = train(&work, "4", &["--stop-at-step", "2", "--layers", "2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("stopping at step 2"));
     let progress: serde_json::Value =
@@ -71,6 +72,9 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
         assert!(!name.contains(".tmp-"), "left {name}");
     }
     let model = work.join("model");
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(config["architecture"]["num_layers"], 2, "{config}");
     for f in [
         "config.json",
         "tokenizer.json",
@@ -87,4 +91,21 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let _ = std::fs::remove_dir_all(&work);
+}
+
+#[test]
+fn train_rejects_bad_layer_counts_and_mixtures_before_any_work() {
+    let work = std::env::temp_dir().join(format!("prm-train-bad-{}", std::process::id()));
+    for (extra, expect) in [
+        (&["--layers", "7"][..], "--layers takes 1 to 6"),
+        (&["--layers", "0"][..], "--layers takes 1 to 6"),
+        (&["--mix", "0,0,0,0,0,0"][..], "not all zero"),
+        (&["--mix", "1,0,0,0,-1,1"][..], "not negative"),
+    ] {
+        let o = train(&work, "1", extra);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{extra:?} was accepted");
+        assert!(err.contains(expect), "{extra:?}: {err}");
+        assert!(!work.exists(), "{extra:?} created the work folder");
+    }
 }

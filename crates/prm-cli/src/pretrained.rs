@@ -17,8 +17,9 @@ use verifier_core::{Verifier, VerifierConfig};
 /// Ids below this (BERT's `[PAD]`, `[unused*]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`) keep their id.
 const KEEP_BELOW: u32 = 104;
 
-/// Load the Hugging Face BERT checkpoint into a verifier of the full vocabulary.
-pub fn load_minilm(dir: &Path, device: &Device) -> Result<Verifier> {
+/// Load the Hugging Face BERT checkpoint into a verifier of the full vocabulary, keeping the
+/// first `num_layers` encoder layers.
+pub fn load_minilm(dir: &Path, num_layers: usize, device: &Device) -> Result<Verifier> {
     let weights = dir.join("model.safetensors");
     if !weights.is_file() {
         bail!(
@@ -26,7 +27,9 @@ pub fn load_minilm(dir: &Path, device: &Device) -> Result<Verifier> {
             weights.display()
         );
     }
-    let mut model = VerifierConfig::new().init(device);
+    let mut model = VerifierConfig::new()
+        .with_num_layers(num_layers)
+        .init(device);
     let remap = KeyRemapper::new()
         .add_pattern(r"LayerNorm", "layer_norm")?
         .add_pattern(r"attention\.self\.", "attention.self_attn.")?;

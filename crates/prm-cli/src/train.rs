@@ -91,6 +91,17 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Neutral::Correct)]
     #[serde(default)]
     pub neutral: Neutral,
+    /// Encoder layers kept (the first N of MiniLM's 6): a smaller, faster backbone.
+    #[arg(long, default_value_t = MINILM_LAYERS)]
+    #[serde(default = "minilm_layers")]
+    pub layers: usize,
+}
+
+/// Encoder layers of the pretrained MiniLM.
+const MINILM_LAYERS: usize = 6;
+
+fn minilm_layers() -> usize {
+    MINILM_LAYERS
 }
 
 /// What training does with the steps PRM800K's raters called neutral.
@@ -297,6 +308,12 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     if args.mix.len() != 6 {
         bail!("--mix takes 6 weights");
     }
+    if args.mix.iter().any(|w| !w.is_finite() || *w < 0.0) || args.mix.iter().sum::<f64>() <= 0.0 {
+        bail!("--mix weights must be finite, not negative, and not all zero");
+    }
+    if !(1..=MINILM_LAYERS).contains(&args.layers) {
+        bail!("--layers takes 1 to {MINILM_LAYERS} (MiniLM has {MINILM_LAYERS} encoder layers)");
+    }
     let device = device::select(&args.device)?.autodiff();
     let data = DataDir::open(&args.data)?;
     eprintln!("loading data from {}", data.root.display());
@@ -334,7 +351,9 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             args.resume = true;
             let tokenizer_json = std::fs::read_to_string(&tok_path)?;
             let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-            let cfg = VerifierConfig::new().with_vocab_size(enc.vocab_size());
+            let cfg = VerifierConfig::new()
+                .with_vocab_size(enc.vocab_size())
+                .with_num_layers(args.layers);
             let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
             let optim = AdamWConfig::new().with_weight_decay(0.01).init();
             let optim = optim
@@ -362,9 +381,11 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             );
             let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
             let model = if args.from_scratch {
-                VerifierConfig::new().init(&device)
+                VerifierConfig::new()
+                    .with_num_layers(args.layers)
+                    .init(&device)
             } else {
-                pretrained::load_minilm(&args.minilm, &device)?
+                pretrained::load_minilm(&args.minilm, args.layers, &device)?
             };
             let model = pretrained::prune_embeddings(model, &keep);
             model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
@@ -378,7 +399,9 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             )
         };
     let encoder = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-    let arch = VerifierConfig::new().with_vocab_size(encoder.vocab_size());
+    let arch = VerifierConfig::new()
+        .with_vocab_size(encoder.vocab_size())
+        .with_num_layers(args.layers);
     device.seed(args.seed + start_step as u64);
     let mut rng = StdRng::seed_from_u64(args.seed.wrapping_mul(1_000_003) + start_step as u64);
 
