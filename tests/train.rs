@@ -96,6 +96,7 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
 #[test]
 fn train_rejects_bad_layer_counts_and_mixtures_before_any_work() {
     let work = std::env::temp_dir().join(format!("prm-train-bad-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
     for (extra, expect) in [
         (&["--layers", "7"][..], "--layers takes 1 to 6"),
         (&["--layers", "0"][..], "--layers takes 1 to 6"),

@@ -104,6 +104,12 @@ fn minilm_layers() -> usize {
     MINILM_LAYERS
 }
 
+/// The architecture trained: MiniLM's, with `--layers` encoder layers (full vocabulary until it
+/// is pruned).
+fn architecture(args: &TrainArgs) -> VerifierConfig {
+    VerifierConfig::new().with_num_layers(args.layers)
+}
+
 /// What training does with the steps PRM800K's raters called neutral.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -351,9 +357,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             args.resume = true;
             let tokenizer_json = std::fs::read_to_string(&tok_path)?;
             let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-            let cfg = VerifierConfig::new()
-                .with_vocab_size(enc.vocab_size())
-                .with_num_layers(args.layers);
+            let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
             let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
             let optim = AdamWConfig::new().with_weight_decay(0.01).init();
             let optim = optim
@@ -381,9 +385,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             );
             let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
             let model = if args.from_scratch {
-                VerifierConfig::new()
-                    .with_num_layers(args.layers)
-                    .init(&device)
+                architecture(&args).init(&device)
             } else {
                 pretrained::load_minilm(&args.minilm, args.layers, &device)?
             };
@@ -399,9 +401,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             )
         };
     let encoder = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-    let arch = VerifierConfig::new()
-        .with_vocab_size(encoder.vocab_size())
-        .with_num_layers(args.layers);
+    let arch = architecture(&args).with_vocab_size(encoder.vocab_size());
     device.seed(args.seed + start_step as u64);
     let mut rng = StdRng::seed_from_u64(args.seed.wrapping_mul(1_000_003) + start_step as u64);
 
