@@ -17,9 +17,9 @@ use verifier_core::{Verifier, VerifierConfig};
 /// Ids below this (BERT's `[PAD]`, `[unused*]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`) keep their id.
 const KEEP_BELOW: u32 = 104;
 
-/// Load the Hugging Face BERT checkpoint into a verifier of the full vocabulary, keeping the
-/// first `num_layers` encoder layers.
-pub fn load_minilm(dir: &Path, num_layers: usize, device: &Device) -> Result<Verifier> {
+/// Load the Hugging Face BERT checkpoint into a verifier of `architecture` (full vocabulary); with
+/// fewer encoder layers than the checkpoint, its first ones are kept and the rest left unused.
+pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) -> Result<Verifier> {
     let weights = dir.join("model.safetensors");
     if !weights.is_file() {
         bail!(
@@ -27,9 +27,7 @@ pub fn load_minilm(dir: &Path, num_layers: usize, device: &Device) -> Result<Ver
             weights.display()
         );
     }
-    let mut model = VerifierConfig::new()
-        .with_num_layers(num_layers)
-        .init(device);
+    let mut model = architecture.init(device);
     let remap = KeyRemapper::new()
         .add_pattern(r"LayerNorm", "layer_norm")?
         .add_pattern(r"attention\.self\.", "attention.self_attn.")?;

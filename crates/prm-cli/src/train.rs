@@ -92,16 +92,14 @@ pub struct TrainArgs {
     #[serde(default)]
     pub neutral: Neutral,
     /// Encoder layers kept (the first N of MiniLM's 6): a smaller, faster backbone.
-    #[arg(long, default_value_t = MINILM_LAYERS)]
+    #[arg(long, default_value_t = minilm_layers())]
     #[serde(default = "minilm_layers")]
     pub layers: usize,
 }
 
-/// Encoder layers of the pretrained MiniLM.
-const MINILM_LAYERS: usize = 6;
-
+/// Encoder layers of the pretrained MiniLM (the architecture's default).
 fn minilm_layers() -> usize {
-    MINILM_LAYERS
+    VerifierConfig::new().num_layers
 }
 
 /// The architecture trained: MiniLM's, with `--layers` encoder layers (full vocabulary until it
@@ -317,8 +315,9 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     if args.mix.iter().any(|w| !w.is_finite() || *w < 0.0) || args.mix.iter().sum::<f64>() <= 0.0 {
         bail!("--mix weights must be finite, not negative, and not all zero");
     }
-    if !(1..=MINILM_LAYERS).contains(&args.layers) {
-        bail!("--layers takes 1 to {MINILM_LAYERS} (MiniLM has {MINILM_LAYERS} encoder layers)");
+    let most = minilm_layers();
+    if !(1..=most).contains(&args.layers) {
+        bail!("--layers takes 1 to {most} (MiniLM has {most} encoder layers)");
     }
     let device = device::select(&args.device)?.autodiff();
     let data = DataDir::open(&args.data)?;
@@ -387,7 +386,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             let model = if args.from_scratch {
                 architecture(&args).init(&device)
             } else {
-                pretrained::load_minilm(&args.minilm, args.layers, &device)?
+                pretrained::load_minilm(&args.minilm, architecture(&args), &device)?
             };
             let model = pretrained::prune_embeddings(model, &keep);
             model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
