@@ -98,8 +98,9 @@ fn train_rejects_bad_layer_counts_and_mixtures_before_any_work() {
     let work = std::env::temp_dir().join(format!("prm-train-bad-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
     for (extra, expect) in [
-        (&["--layers", "7"][..], "--layers takes 1 to 6"),
-        (&["--layers", "0"][..], "--layers takes 1 to 6"),
+        (&["--layers", "13"][..], "--layers takes 1 to 12"),
+        (&["--layers", "0"][..], "--layers takes 1 to 12"),
+        (&["--layers", "12"][..], "over the browser budget"),
         (&["--mix", "0,0,0,0,0,0"][..], "not all zero"),
         (&["--mix", "1,0,0,0,-1,1"][..], "not negative"),
     ] {

@@ -17,8 +17,9 @@ use verifier_core::{Verifier, VerifierConfig};
 /// Ids below this (BERT's `[PAD]`, `[unused*]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`) keep their id.
 const KEEP_BELOW: u32 = 104;
 
-/// Load the Hugging Face BERT checkpoint into a verifier of `architecture` (full vocabulary); with
-/// fewer encoder layers than the checkpoint, its first ones are kept and the rest left unused.
+/// Load the Hugging Face BERT checkpoint into a verifier of `architecture` (full vocabulary). With
+/// fewer encoder layers than the checkpoint's, its first ones are kept; with more, each extra layer
+/// starts as a copy of one of its top layers, in order (8 layers from MiniLM's 6: 0–5, then 4, 5).
 pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) -> Result<Verifier> {
     let weights = dir.join("model.safetensors");
     if !weights.is_file() {
@@ -27,26 +28,57 @@ pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) ->
             weights.display()
         );
     }
+    let pretrained_layers = VerifierConfig::new().num_layers;
+    let extra = architecture.num_layers.saturating_sub(pretrained_layers);
+    if extra > pretrained_layers {
+        bail!(
+            "at most {pretrained_layers} layers can be copied on top of the checkpoint's {pretrained_layers}"
+        );
+    }
     let mut model = architecture.init(device);
-    let remap = KeyRemapper::new()
-        .add_pattern(r"LayerNorm", "layer_norm")?
-        .add_pattern(r"attention\.self\.", "attention.self_attn.")?;
-    let mut store = SafetensorsStore::from_file(&weights)
-        .with_from_adapter(PyTorchToBurnAdapter)
-        .remap(remap)
-        .allow_partial(true);
-    let result = model
-        .load_from(&mut store)
-        .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", weights.display()))?;
+    let store = |from_to: Option<(usize, usize)>| -> Result<SafetensorsStore> {
+        let mut remap = KeyRemapper::new()
+            .add_pattern(r"LayerNorm", "layer_norm")?
+            .add_pattern(r"attention\.self\.", "attention.self_attn.")?;
+        let mut store = SafetensorsStore::from_file(&weights)
+            .with_from_adapter(PyTorchToBurnAdapter)
+            .allow_partial(true);
+        if let Some((from, to)) = from_to {
+            remap = remap.add_pattern(
+                format!(r"^encoder\.layer\.{from}\."),
+                format!("encoder.layer.{to}."),
+            )?;
+            store = store.with_regex(format!(r"^encoder\.layer\.{to}\."));
+        }
+        Ok(store.remap(remap))
+    };
+    let read_err = |e| anyhow::anyhow!("cannot read {}: {e}", weights.display());
+    let result = model.load_from(&mut store(None)?).map_err(read_err)?;
     if !result.errors.is_empty() {
         bail!("pretrained weights do not fit: {}", result.errors[0]);
     }
-    // Everything but the two new heads must come from the checkpoint.
+    for to in pretrained_layers..architecture.num_layers {
+        let from = to - extra;
+        let copy = model
+            .load_from(&mut store(Some((from, to)))?)
+            .map_err(read_err)?;
+        if !copy.errors.is_empty() || copy.applied.is_empty() {
+            bail!(
+                "cannot copy pretrained layer {from} to layer {to}: {:?}",
+                copy.errors.first()
+            );
+        }
+    }
+    // Everything but the two new heads and the copied layers must come from the checkpoint.
+    let copied = |p: &str| {
+        (pretrained_layers..architecture.num_layers)
+            .any(|k| p.starts_with(&format!("encoder.layer.{k}.")))
+    };
     let missing: Vec<&String> = result
         .missing
         .iter()
         .map(|(p, _)| p)
-        .filter(|p| !p.starts_with("prm_head") && !p.starts_with("orm_head"))
+        .filter(|p| !p.starts_with("prm_head") && !p.starts_with("orm_head") && !copied(p))
         .collect();
     if !missing.is_empty() {
         bail!(
@@ -126,4 +158,48 @@ pub fn prune_embeddings(mut model: Verifier, keep: &BTreeSet<u32>) -> Verifier {
         weight: Param::from_tensor(rows),
     };
     model
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Needs `.cache/minilm` (made by scripts/setup.sh, which the test command runs first).
+    fn minilm() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.cache/minilm")
+    }
+
+    fn query(model: &Verifier, layer: usize) -> TensorData {
+        model.encoder.layer[layer]
+            .attention
+            .self_attn
+            .query
+            .weight
+            .val()
+            .into_data()
+    }
+
+    #[test]
+    fn extra_layers_start_as_copies_of_the_top_pretrained_ones() {
+        let device = Device::flex();
+        let arch = VerifierConfig::new().with_num_layers(8);
+        let model = load_minilm(&minilm(), arch, &device).unwrap();
+        let six = load_minilm(&minilm(), VerifierConfig::new(), &device).unwrap();
+        for layer in 0..6 {
+            assert_eq!(query(&model, layer), query(&six, layer), "layer {layer}");
+        }
+        assert_eq!(query(&model, 6), query(&six, 4));
+        assert_eq!(query(&model, 7), query(&six, 5));
+        assert_ne!(query(&model, 6), query(&six, 5));
+        let ffn =
+            |m: &Verifier, l: usize| m.encoder.layer[l].output.layer_norm.gamma.val().into_data();
+        assert_eq!(ffn(&model, 7), ffn(&six, 5));
+        // More copies than the checkpoint has layers is refused, not half done.
+        let err = load_minilm(
+            &minilm(),
+            VerifierConfig::new().with_num_layers(13),
+            &device,
+        );
+        assert!(err.unwrap_err().to_string().contains("at most 6 layers"));
+    }
 }

@@ -46,9 +46,13 @@ pub struct TrainArgs {
     /// Token budget of one batch (sequences x padded length).
     #[arg(long, default_value_t = 3072)]
     pub batch_tokens: usize,
-    /// Peak learning rate (linear warm-up over 5% of the steps, then linear decay to 10%).
+    /// Peak learning rate (linear warm-up over 5% of the steps, then --schedule).
     #[arg(long, default_value_t = 5e-5)]
     pub lr: f64,
+    /// Learning rate after the warm-up.
+    #[arg(long, value_enum, default_value_t = Schedule::Linear)]
+    #[serde(default)]
+    pub schedule: Schedule,
     /// Weight of the ORM loss next to the PRM loss.
     #[arg(long, default_value_t = 0.5)]
     pub orm_weight: f64,
@@ -91,7 +95,8 @@ pub struct TrainArgs {
     #[arg(long, value_enum, default_value_t = Neutral::Correct)]
     #[serde(default)]
     pub neutral: Neutral,
-    /// Encoder layers kept (the first N of MiniLM's 6): a smaller, faster backbone.
+    /// Encoder layers: fewer than MiniLM's 6 keeps its first N (smaller, faster); more stacks
+    /// copies of its top layers on it (larger), within the browser's parameter budget.
     #[arg(long, default_value_t = minilm_layers())]
     #[serde(default = "minilm_layers")]
     pub layers: usize,
@@ -102,10 +107,26 @@ fn minilm_layers() -> usize {
     VerifierConfig::new().num_layers
 }
 
+/// The most parameters a model may have and still be scored in a browser tab.
+pub const BROWSER_MAX_PARAMS: usize = 25_000_000;
+
 /// The architecture trained: MiniLM's, with `--layers` encoder layers (full vocabulary until it
 /// is pruned).
 fn architecture(args: &TrainArgs) -> VerifierConfig {
     VerifierConfig::new().with_num_layers(args.layers)
+}
+
+/// How the learning rate moves from its peak to 10% of it over the steps after the warm-up.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Schedule {
+    /// A straight line.
+    #[default]
+    Linear,
+    /// Half a cosine (stays near the peak longer, then falls faster).
+    Cosine,
+    /// No decay: the peak until the end.
+    Constant,
 }
 
 /// What training does with the steps PRM800K's raters called neutral.
@@ -304,7 +325,12 @@ fn lr_at(args: &TrainArgs, step: usize) -> f64 {
         args.lr * (step + 1) as f64 / warm as f64
     } else {
         let frac = (step - warm) as f64 / (args.steps - warm).max(1) as f64;
-        args.lr * (1.0 - 0.9 * frac)
+        let decay = match args.schedule {
+            Schedule::Linear => frac,
+            Schedule::Cosine => (1.0 - (std::f64::consts::PI * frac).cos()) / 2.0,
+            Schedule::Constant => 0.0,
+        };
+        args.lr * (1.0 - 0.9 * decay)
     }
 }
 
@@ -315,9 +341,12 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     if args.mix.iter().any(|w| !w.is_finite() || *w < 0.0) || args.mix.iter().sum::<f64>() <= 0.0 {
         bail!("--mix weights must be finite, not negative, and not all zero");
     }
-    let most = minilm_layers();
+    let most = 2 * minilm_layers();
     if !(1..=most).contains(&args.layers) {
-        bail!("--layers takes 1 to {most} (MiniLM has {most} encoder layers)");
+        bail!(
+            "--layers takes 1 to {most} (MiniLM has {}; each of its layers is copied at most once)",
+            minilm_layers()
+        );
     }
     let device = device::select(&args.device)?.autodiff();
     let data = DataDir::open(&args.data)?;
@@ -330,75 +359,84 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         pools.math_ref.len(),
         pools.gsm8k_model.len()
     );
-    std::fs::create_dir_all(&args.work)?;
     let state_path = args.work.join("progress.json");
     let tok_path = args.work.join(model_dir::TOKENIZER);
     let ckpt_path = args.work.join("checkpoint.bpk");
     let optim_path = args.work.join("optimizer.bpk");
 
-    let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) =
-        if args.resume && state_path.is_file() {
-            let p: Progress =
-                serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
-            // The training state comes from the checkpoint; where to write the model and when to stop
-            // come from this command line.
-            let (steps, max_minutes, out, stop_at) = (
-                args.steps,
-                args.max_minutes,
-                args.out.clone(),
-                args.stop_at_step,
-            );
-            args = p.args;
-            args.steps = steps.max(args.steps);
-            args.max_minutes = max_minutes;
-            args.stop_at_step = stop_at;
-            args.out = out;
-            args.resume = true;
-            let tokenizer_json = std::fs::read_to_string(&tok_path)?;
-            let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-            let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
-            let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
-            let optim = AdamWConfig::new().with_weight_decay(0.01).init();
-            let optim = optim
-                .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
-                .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
-            eprintln!("resuming at step {} of {}", p.step, args.steps);
-            (p.step, p.loss_ema, p.seconds, tokenizer_json, model, optim)
+    let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) = if args
+        .resume
+        && state_path.is_file()
+    {
+        let p: Progress =
+            serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
+        // The training state comes from the checkpoint; where to write the model and when to stop
+        // come from this command line.
+        let (steps, max_minutes, out, stop_at) = (
+            args.steps,
+            args.max_minutes,
+            args.out.clone(),
+            args.stop_at_step,
+        );
+        args = p.args;
+        args.steps = steps.max(args.steps);
+        args.max_minutes = max_minutes;
+        args.stop_at_step = stop_at;
+        args.out = out;
+        args.resume = true;
+        let tokenizer_json = std::fs::read_to_string(&tok_path)?;
+        let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
+        let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
+        let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
+        let optim = AdamWConfig::new().with_weight_decay(0.01).init();
+        let optim = optim
+            .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
+            .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
+        eprintln!("resuming at step {} of {}", p.step, args.steps);
+        (p.step, p.loss_ema, p.seconds, tokenizer_json, model, optim)
+    } else {
+        let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
+            .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
+        let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut texts: Vec<&str> = pools.texts().collect();
+        // The evaluation texts are tokenized too, so they read with the same pieces.
+        let eval_texts = evaluation_texts(&data)?;
+        texts.extend(eval_texts.iter().map(String::as_str));
+        texts.sort_unstable();
+        texts.dedup();
+        eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
+        let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
+        eprintln!(
+            "vocabulary: {} of {} pieces kept",
+            keep.len(),
+            full.get_vocab_size(false)
+        );
+        let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
+        let model = if args.from_scratch {
+            architecture(&args).init(&device)
         } else {
-            let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
-                .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
-            let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let mut texts: Vec<&str> = pools.texts().collect();
-            // The evaluation texts are tokenized too, so they read with the same pieces.
-            let eval_texts = evaluation_texts(&data)?;
-            texts.extend(eval_texts.iter().map(String::as_str));
-            texts.sort_unstable();
-            texts.dedup();
-            eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
-            let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
-            eprintln!(
-                "vocabulary: {} of {} pieces kept",
-                keep.len(),
-                full.get_vocab_size(false)
-            );
-            let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
-            let model = if args.from_scratch {
-                architecture(&args).init(&device)
-            } else {
-                pretrained::load_minilm(&args.minilm, architecture(&args), &device)?
-            };
-            let model = pretrained::prune_embeddings(model, &keep);
-            model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
-            (
-                0,
-                f64::NAN,
-                0.0,
-                tokenizer_json,
-                model,
-                AdamWConfig::new().with_weight_decay(0.01).init(),
-            )
+            pretrained::load_minilm(&args.minilm, architecture(&args), &device)?
         };
+        let model = pretrained::prune_embeddings(model, &keep);
+        let params = model.num_params();
+        if params > BROWSER_MAX_PARAMS {
+            bail!(
+                "{params} parameters with --layers {}: over the browser budget of {BROWSER_MAX_PARAMS}",
+                args.layers
+            );
+        }
+        std::fs::create_dir_all(&args.work)?;
+        model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
+        (
+            0,
+            f64::NAN,
+            0.0,
+            tokenizer_json,
+            model,
+            AdamWConfig::new().with_weight_decay(0.01).init(),
+        )
+    };
     let encoder = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
     let arch = architecture(&args).with_vocab_size(encoder.vocab_size());
     device.seed(args.seed + start_step as u64);
@@ -568,4 +606,51 @@ fn evaluation_texts(data: &DataDir) -> Result<Vec<String>> {
         out.extend(b.candidates.into_iter().flat_map(|c| c.steps));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        train: TrainArgs,
+    }
+
+    fn lrs(schedule: &str) -> Vec<f64> {
+        let args = Cli::parse_from(["prm", "--steps", "200", "--schedule", schedule]).train;
+        (0..200).map(|s| lr_at(&args, s)).collect()
+    }
+
+    #[test]
+    fn every_schedule_warms_up_to_the_peak_then_keeps_its_shape() {
+        let (linear, cosine, constant) = (lrs("linear"), lrs("cosine"), lrs("constant"));
+        for lr in [&linear, &cosine, &constant] {
+            assert!(
+                (lr[0] - 5e-6).abs() < 1e-12,
+                "warm-up starts at a tenth: {}",
+                lr[0]
+            );
+            assert!(
+                (lr[9] - 5e-5).abs() < 1e-12,
+                "the peak after 10 steps: {}",
+                lr[9]
+            );
+            assert!(
+                lr[10..].windows(2).all(|w| w[1] <= w[0]),
+                "never rises after the peak"
+            );
+        }
+        assert!((linear[199] - 5e-6).abs() < 5e-7 && (cosine[199] - 5e-6).abs() < 5e-7);
+        assert!(constant[10..].iter().all(|&lr| lr == 5e-5));
+        // Cosine stays above the line in the first half of the decay and below it after.
+        assert!(cosine[50] > linear[50] && cosine[160] < linear[160]);
+        assert!(
+            (cosine[105] - linear[105]).abs() < 1e-7,
+            "they cross mid-way"
+        );
+    }
 }
