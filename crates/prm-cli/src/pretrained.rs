@@ -57,14 +57,20 @@ pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) ->
     if !result.errors.is_empty() {
         bail!("pretrained weights do not fit: {}", result.errors[0]);
     }
+    let in_layer = |k: usize, paths: &[String]| {
+        let prefix = format!("encoder.layer.{k}.");
+        paths.iter().filter(|p| p.starts_with(&prefix)).count()
+    };
+    let layer_tensors = in_layer(0, &result.applied);
     for to in pretrained_layers..architecture.num_layers {
         let from = to - extra;
         let copy = model
             .load_from(&mut store(Some((from, to)))?)
             .map_err(read_err)?;
-        if !copy.errors.is_empty() || copy.applied.is_empty() {
+        if !copy.errors.is_empty() || in_layer(to, &copy.applied) != layer_tensors {
             bail!(
-                "cannot copy pretrained layer {from} to layer {to}: {:?}",
+                "cannot copy pretrained layer {from} to layer {to} ({} of {layer_tensors} tensors): {:?}",
+                in_layer(to, &copy.applied),
                 copy.errors.first()
             );
         }
