@@ -110,6 +110,17 @@ fn minilm_layers() -> usize {
 /// The most parameters a model may have and still be scored in a browser tab.
 pub const BROWSER_MAX_PARAMS: usize = 25_000_000;
 
+/// Refuse an architecture too large for a browser tab before any training is done.
+fn within_browser_budget(model: &Verifier, layers: usize) -> Result<()> {
+    let params = model.num_params();
+    if params > BROWSER_MAX_PARAMS {
+        bail!(
+            "--layers {layers}: {params} parameters, over the browser budget of {BROWSER_MAX_PARAMS}"
+        );
+    }
+    Ok(())
+}
+
 /// The architecture trained: MiniLM's, with `--layers` encoder layers (full vocabulary until it
 /// is pruned).
 fn architecture(args: &TrainArgs) -> VerifierConfig {
@@ -364,79 +375,71 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     let ckpt_path = args.work.join("checkpoint.bpk");
     let optim_path = args.work.join("optimizer.bpk");
 
-    let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) = if args
-        .resume
-        && state_path.is_file()
-    {
-        let p: Progress =
-            serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
-        // The training state comes from the checkpoint; where to write the model and when to stop
-        // come from this command line.
-        let (steps, max_minutes, out, stop_at) = (
-            args.steps,
-            args.max_minutes,
-            args.out.clone(),
-            args.stop_at_step,
-        );
-        args = p.args;
-        args.steps = steps.max(args.steps);
-        args.max_minutes = max_minutes;
-        args.stop_at_step = stop_at;
-        args.out = out;
-        args.resume = true;
-        let tokenizer_json = std::fs::read_to_string(&tok_path)?;
-        let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-        let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
-        let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
-        let optim = AdamWConfig::new().with_weight_decay(0.01).init();
-        let optim = optim
-            .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
-            .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
-        eprintln!("resuming at step {} of {}", p.step, args.steps);
-        (p.step, p.loss_ema, p.seconds, tokenizer_json, model, optim)
-    } else {
-        let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
-            .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
-        let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut texts: Vec<&str> = pools.texts().collect();
-        // The evaluation texts are tokenized too, so they read with the same pieces.
-        let eval_texts = evaluation_texts(&data)?;
-        texts.extend(eval_texts.iter().map(String::as_str));
-        texts.sort_unstable();
-        texts.dedup();
-        eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
-        let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
-        eprintln!(
-            "vocabulary: {} of {} pieces kept",
-            keep.len(),
-            full.get_vocab_size(false)
-        );
-        let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
-        let model = if args.from_scratch {
-            architecture(&args).init(&device)
-        } else {
-            pretrained::load_minilm(&args.minilm, architecture(&args), &device)?
-        };
-        let model = pretrained::prune_embeddings(model, &keep);
-        let params = model.num_params();
-        if params > BROWSER_MAX_PARAMS {
-            bail!(
-                "{params} parameters with --layers {}: over the browser budget of {BROWSER_MAX_PARAMS}",
-                args.layers
+    let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) =
+        if args.resume && state_path.is_file() {
+            let p: Progress =
+                serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
+            // The training state comes from the checkpoint; where to write the model and when to stop
+            // come from this command line.
+            let (steps, max_minutes, out, stop_at) = (
+                args.steps,
+                args.max_minutes,
+                args.out.clone(),
+                args.stop_at_step,
             );
-        }
-        std::fs::create_dir_all(&args.work)?;
-        model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
-        (
-            0,
-            f64::NAN,
-            0.0,
-            tokenizer_json,
-            model,
-            AdamWConfig::new().with_weight_decay(0.01).init(),
-        )
-    };
+            args = p.args;
+            args.steps = steps.max(args.steps);
+            args.max_minutes = max_minutes;
+            args.stop_at_step = stop_at;
+            args.out = out;
+            args.resume = true;
+            let tokenizer_json = std::fs::read_to_string(&tok_path)?;
+            let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
+            let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
+            let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
+            let optim = AdamWConfig::new().with_weight_decay(0.01).init();
+            let optim = optim
+                .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
+                .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
+            eprintln!("resuming at step {} of {}", p.step, args.steps);
+            (p.step, p.loss_ema, p.seconds, tokenizer_json, model, optim)
+        } else {
+            let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
+                .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
+            let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut texts: Vec<&str> = pools.texts().collect();
+            // The evaluation texts are tokenized too, so they read with the same pieces.
+            let eval_texts = evaluation_texts(&data)?;
+            texts.extend(eval_texts.iter().map(String::as_str));
+            texts.sort_unstable();
+            texts.dedup();
+            eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
+            let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
+            eprintln!(
+                "vocabulary: {} of {} pieces kept",
+                keep.len(),
+                full.get_vocab_size(false)
+            );
+            let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
+            let model = if args.from_scratch {
+                architecture(&args).init(&device)
+            } else {
+                pretrained::load_minilm(&args.minilm, architecture(&args), &device)?
+            };
+            let model = pretrained::prune_embeddings(model, &keep);
+            within_browser_budget(&model, args.layers)?;
+            std::fs::create_dir_all(&args.work)?;
+            model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
+            (
+                0,
+                f64::NAN,
+                0.0,
+                tokenizer_json,
+                model,
+                AdamWConfig::new().with_weight_decay(0.01).init(),
+            )
+        };
     let encoder = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
     let arch = architecture(&args).with_vocab_size(encoder.vocab_size());
     device.seed(args.seed + start_step as u64);
