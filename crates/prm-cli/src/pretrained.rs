@@ -17,6 +17,16 @@ use verifier_core::{Verifier, VerifierConfig};
 /// Ids below this (BERT's `[PAD]`, `[unused*]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`) keep their id.
 const KEEP_BELOW: u32 = 104;
 
+/// Encoder layers of the pretrained MiniLM (the architecture's default).
+pub fn minilm_layers() -> usize {
+    VerifierConfig::new().num_layers
+}
+
+/// The start of every parameter path of encoder layer `k`, in the checkpoint and in burn.
+fn layer_prefix(k: usize) -> String {
+    format!("encoder.layer.{k}.")
+}
+
 /// Load the Hugging Face BERT checkpoint into a verifier of `architecture` (full vocabulary). With
 /// fewer encoder layers than the checkpoint's, its first ones are kept; with more, each extra layer
 /// starts as a copy of one of its top layers, in order (8 layers from MiniLM's 6: 0–5, then 4, 5).
@@ -28,7 +38,7 @@ pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) ->
             weights.display()
         );
     }
-    let pretrained_layers = VerifierConfig::new().num_layers;
+    let pretrained_layers = minilm_layers();
     let extra = architecture.num_layers.saturating_sub(pretrained_layers);
     if extra > pretrained_layers {
         bail!(
@@ -44,11 +54,9 @@ pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) ->
             .with_from_adapter(PyTorchToBurnAdapter)
             .allow_partial(true);
         if let Some((from, to)) = from_to {
-            remap = remap.add_pattern(
-                format!(r"^encoder\.layer\.{from}\."),
-                format!("encoder.layer.{to}."),
-            )?;
-            store = store.with_regex(format!(r"^encoder\.layer\.{to}\."));
+            let pattern = |k| format!("^{}", layer_prefix(k).replace('.', r"\."));
+            remap = remap.add_pattern(pattern(from), layer_prefix(to))?;
+            store = store.with_regex(pattern(to));
         }
         Ok(store.remap(remap))
     };
@@ -58,7 +66,7 @@ pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) ->
         bail!("pretrained weights do not fit: {}", result.errors[0]);
     }
     let in_layer = |k: usize, paths: &[String]| {
-        let prefix = format!("encoder.layer.{k}.");
+        let prefix = layer_prefix(k);
         paths.iter().filter(|p| p.starts_with(&prefix)).count()
     };
     let layer_tensors = in_layer(0, &result.applied);
@@ -77,8 +85,7 @@ pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) ->
     }
     // Everything but the two new heads and the copied layers must come from the checkpoint.
     let copied = |p: &str| {
-        (pretrained_layers..architecture.num_layers)
-            .any(|k| p.starts_with(&format!("encoder.layer.{k}.")))
+        (pretrained_layers..architecture.num_layers).any(|k| p.starts_with(&layer_prefix(k)))
     };
     let missing: Vec<&String> = result
         .missing
@@ -186,11 +193,11 @@ mod tests {
     }
 
     #[test]
-    fn extra_layers_start_as_copies_of_the_top_pretrained_ones() {
+    fn extra_layers_start_as_copies_of_the_top_pretrained_ones() -> Result<()> {
         let device = Device::flex();
         let arch = VerifierConfig::new().with_num_layers(8);
-        let model = load_minilm(&minilm(), arch, &device).unwrap();
-        let six = load_minilm(&minilm(), VerifierConfig::new(), &device).unwrap();
+        let model = load_minilm(&minilm(), arch, &device)?;
+        let six = load_minilm(&minilm(), VerifierConfig::new(), &device)?;
         for layer in 0..6 {
             assert_eq!(query(&model, layer), query(&six, layer), "layer {layer}");
         }
@@ -206,6 +213,7 @@ mod tests {
             VerifierConfig::new().with_num_layers(13),
             &device,
         );
-        assert!(err.unwrap_err().to_string().contains("at most 6 layers"));
+        assert!(err.is_err_and(|e| e.to_string().contains("at most 6 layers")));
+        Ok(())
     }
 }

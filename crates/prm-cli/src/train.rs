@@ -97,18 +97,13 @@ pub struct TrainArgs {
     pub neutral: Neutral,
     /// Encoder layers: fewer than MiniLM's 6 keeps its first N (smaller, faster); more stacks
     /// copies of its top layers on it (larger), within the browser's parameter budget.
-    #[arg(long, default_value_t = minilm_layers())]
-    #[serde(default = "minilm_layers")]
+    #[arg(long, default_value_t = pretrained::minilm_layers())]
+    #[serde(default = "pretrained::minilm_layers")]
     pub layers: usize,
 }
 
-/// Encoder layers of the pretrained MiniLM (the architecture's default).
-fn minilm_layers() -> usize {
-    VerifierConfig::new().num_layers
-}
-
 /// The most parameters a model may have and still be scored in a browser tab.
-pub const BROWSER_MAX_PARAMS: usize = 25_000_000;
+const BROWSER_MAX_PARAMS: usize = 25_000_000;
 
 /// Refuse an architecture too large for a browser tab before any training is done.
 fn within_browser_budget(model: &Verifier, layers: usize) -> Result<()> {
@@ -352,11 +347,11 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     if args.mix.iter().any(|w| !w.is_finite() || *w < 0.0) || args.mix.iter().sum::<f64>() <= 0.0 {
         bail!("--mix weights must be finite, not negative, and not all zero");
     }
-    let most = 2 * minilm_layers();
+    let most = 2 * pretrained::minilm_layers();
     if !(1..=most).contains(&args.layers) {
         bail!(
             "--layers takes 1 to {most} (MiniLM has {}; each of its layers is copied at most once)",
-            minilm_layers()
+            pretrained::minilm_layers()
         );
     }
     let device = device::select(&args.device)?.autodiff();
