@@ -68,17 +68,10 @@ pub fn best_of_n(path: &Path, bo4: &serde_json::Value, bo8: &serde_json::Value) 
         )
         .draw()
         .map_err(err)?;
-    for (series, (rows, color, offset)) in [(&a, BLUE, 0.1), (&b, RED, 0.5)]
-        .into_iter()
-        .map(|(r, c, o)| (r, (r, c, o)))
-        .map(|(_, x)| x)
-        .enumerate()
-    {
-        let label = if series == 0 {
-            "GSM8K best-of-4"
-        } else {
-            "MATH best-of-8 (qwen)"
-        };
+    for (rows, color, offset, label) in [
+        (&a, BLUE, 0.1, "GSM8K best-of-4"),
+        (&b, RED, 0.5, "MATH best-of-8 (qwen)"),
+    ] {
         chart
             .draw_series(rows.iter().filter_map(|(m, acc)| {
                 let i = methods.iter().position(|x| x == m)? as f64;
