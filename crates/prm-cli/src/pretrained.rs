@@ -54,7 +54,7 @@ pub fn load_minilm(dir: &Path, architecture: VerifierConfig, device: &Device) ->
             .with_from_adapter(PyTorchToBurnAdapter)
             .allow_partial(true);
         if let Some((from, to)) = from_to {
-            let pattern = |k| format!("^{}", layer_prefix(k).replace('.', r"\."));
+            let pattern = |k| format!("^{}", regex::escape(&layer_prefix(k)));
             remap = remap.add_pattern(pattern(from), layer_prefix(to))?;
             store = store.with_regex(pattern(to));
         }

@@ -347,11 +347,11 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     if args.mix.iter().any(|w| !w.is_finite() || *w < 0.0) || args.mix.iter().sum::<f64>() <= 0.0 {
         bail!("--mix weights must be finite, not negative, and not all zero");
     }
-    let most = 2 * pretrained::minilm_layers();
+    let minilm = pretrained::minilm_layers();
+    let most = 2 * minilm;
     if !(1..=most).contains(&args.layers) {
         bail!(
-            "--layers takes 1 to {most} (MiniLM has {}; each of its layers is copied at most once)",
-            pretrained::minilm_layers()
+            "--layers takes 1 to {most} (MiniLM has {minilm}; each of its layers is copied at most once)"
         );
     }
     let device = device::select(&args.device)?.autodiff();
