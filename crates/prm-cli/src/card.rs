@@ -8,6 +8,16 @@ fn pct(v: &Value) -> String {
         .map_or_else(|| "–".to_string(), |x| format!("{:.1}", 100.0 * x))
 }
 
+/// Whether training drew mutation-made wrong steps (`--mix` weights 3 and 5, GSM8K and MATH). A
+/// config that records no mixture is read as the default one, which draws them.
+fn trained_on_mutations(training: &Value) -> bool {
+    training["args"]["mix"].as_array().is_none_or(|mix| {
+        [2, 4]
+            .iter()
+            .any(|&i| mix.get(i).and_then(Value::as_f64).unwrap_or(0.0) > 0.0)
+    })
+}
+
 /// The metrics of `prm eval --update-model` as Markdown tables (empty before the first eval).
 fn metrics_tables(m: &Value) -> String {
     let Some(pb) = m["processbench"].as_object() else {
@@ -168,6 +178,7 @@ fn parameters(a: &verifier_core::VerifierConfig) -> usize {
 pub fn model_card(config: &ModelConfig) -> String {
     let a = &config.architecture;
     let t = &config.training;
+    let mutations = trained_on_mutations(t);
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
     format!(
         "# Step verifier (PRM + ORM)\n\n\
@@ -181,8 +192,7 @@ pub fn model_card(config: &ModelConfig) -> String {
          `verifier-core`): a step with a false claim scores 0 whatever the model says.\n\n\
          ## Data\n\
          PRM800K phase 1 train (human step labels; +1 and 0 correct, -1 wrong, supervised up to the\n\
-         first error); GSM8K train and MATH train reference solutions, as correct solutions and as\n\
-         mutated wrong ones (a number, operator or result changed in one step); GSM8K\n\
+         first error); GSM8K train and MATH train reference solutions, {references}; GSM8K\n\
          example model solutions of the training half of the problems (answer labels only).\n\
          Never trained on: MATH-500, ProcessBench, the held-out GSM8K problems.\n\n\
          ## Training\n```json\n{train}\n```\n\n\
@@ -196,7 +206,17 @@ pub fn model_card(config: &ModelConfig) -> String {
          - The checks skip what they cannot read exactly (variables, units glued to numbers,\n\
            functions): they never guess, so a wrong step without a checkable claim is left to the model.\n\
          - English only; steps longer than {st} tokens and problems longer than {pt} tokens are cut.\n\
-         - Mutation-made errors are easier than real model errors; scores are not a proof.\n",
+         - {errors}; scores are not a proof.\n",
+        references = if mutations {
+            "as correct solutions and as\nmutated wrong ones (a number, operator or result changed in one step)"
+        } else {
+            "as correct solutions only\n(no mutated wrong ones: `--mix` gives them no weight)"
+        },
+        errors = if mutations {
+            "Mutation-made errors are easier than real model errors"
+        } else {
+            "Its only wrong steps to learn from are PRM800K's human-labelled ones, all on MATH problems"
+        },
         layers = a.num_layers,
         hidden = a.hidden_size,
         heads = a.num_heads,
@@ -221,4 +241,35 @@ pub fn model_card(config: &ModelConfig) -> String {
         st = config.limits.max_step_tokens,
         pt = config.limits.max_problem_tokens,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_card_says_whether_mutated_wrong_steps_were_trained_on() {
+        let with = |training: Value| ModelConfig {
+            architecture: verifier_core::VerifierConfig::new(),
+            limits: Default::default(),
+            threshold: 0.5,
+            prior: None,
+            aggregate: Default::default(),
+            calibration: Default::default(),
+            metrics: Value::Null,
+            training,
+        };
+        let none = model_card(&with(
+            serde_json::json!({"args": {"mix": [0.45, 0.08, 0, 0.04, 0, 0.15]}}),
+        ));
+        assert!(none.contains("as correct solutions only"), "{none}");
+        assert!(!none.contains("Mutation-made errors"), "{none}");
+        let some = model_card(&with(
+            serde_json::json!({"args": {"mix": [0.45, 0.08, 0.17, 0.04, 0.11, 0.15]}}),
+        ));
+        assert!(some.contains("mutated wrong ones (a number"), "{some}");
+        assert!(some.contains("Mutation-made errors"), "{some}");
+        // a config from before the mixture was recorded: the default mixture, with mutations
+        assert!(model_card(&with(Value::Null)).contains("Mutation-made errors"));
+    }
 }
