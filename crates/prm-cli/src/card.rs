@@ -8,13 +8,12 @@ fn pct(v: &Value) -> String {
         .map_or_else(|| "–".to_string(), |x| format!("{:.1}", 100.0 * x))
 }
 
-/// Whether training drew mutation-made wrong steps (`--mix` weights 3 and 5, GSM8K and MATH). A
-/// config that records no mixture is read as the default one, which draws them.
+/// Whether training drew mutation-made wrong steps. A config that records no mixture is read as
+/// the default one, which draws them.
 fn trained_on_mutations(training: &Value) -> bool {
     training["args"]["mix"].as_array().is_none_or(|mix| {
-        [2, 4]
-            .iter()
-            .any(|&i| mix.get(i).and_then(Value::as_f64).unwrap_or(0.0) > 0.0)
+        let mix: Vec<f64> = mix.iter().filter_map(Value::as_f64).collect();
+        crate::train::draws_mutations(&mix)
     })
 }
 
@@ -178,7 +177,17 @@ fn parameters(a: &verifier_core::VerifierConfig) -> usize {
 pub fn model_card(config: &ModelConfig) -> String {
     let a = &config.architecture;
     let t = &config.training;
-    let mutations = trained_on_mutations(t);
+    let (references, errors) = if trained_on_mutations(t) {
+        (
+            "as correct solutions and as\nmutated wrong ones (a number, operator or result changed in one step)",
+            "Mutation-made errors are easier than real model errors",
+        )
+    } else {
+        (
+            "as correct solutions only\n(no mutated wrong ones: `--mix` gives them no weight)",
+            "Its only wrong steps to learn from are PRM800K's human-labelled ones, all on MATH problems",
+        )
+    };
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default();
     format!(
         "# Step verifier (PRM + ORM)\n\n\
@@ -207,16 +216,6 @@ pub fn model_card(config: &ModelConfig) -> String {
            functions): they never guess, so a wrong step without a checkable claim is left to the model.\n\
          - English only; steps longer than {st} tokens and problems longer than {pt} tokens are cut.\n\
          - {errors}; scores are not a proof.\n",
-        references = if mutations {
-            "as correct solutions and as\nmutated wrong ones (a number, operator or result changed in one step)"
-        } else {
-            "as correct solutions only\n(no mutated wrong ones: `--mix` gives them no weight)"
-        },
-        errors = if mutations {
-            "Mutation-made errors are easier than real model errors"
-        } else {
-            "Its only wrong steps to learn from are PRM800K's human-labelled ones, all on MATH problems"
-        },
         layers = a.num_layers,
         hidden = a.hidden_size,
         heads = a.num_heads,

@@ -154,6 +154,17 @@ struct Progress {
     seconds: f64,
 }
 
+/// `--mix` positions whose draws are mutated references (GSM8K, MATH), as `Pools::sample` reads them.
+const GSM8K_MUTATED: usize = 2;
+const MATH_MUTATED: usize = 4;
+
+/// Whether a `--mix` draws any mutation-made wrong steps.
+pub fn draws_mutations(mix: &[f64]) -> bool {
+    [GSM8K_MUTATED, MATH_MUTATED]
+        .iter()
+        .any(|&i| mix.get(i).is_some_and(|w| *w > 0.0))
+}
+
 /// The pools examples are drawn from.
 struct Pools {
     prm800k: Vec<LabeledSolution>,
@@ -209,12 +220,12 @@ impl Pools {
         match which {
             0 => self.prm800k.choose(rng).cloned(),
             1 => self.gsm8k_ref.choose(rng).cloned(),
-            2 => self
+            GSM8K_MUTATED => self
                 .gsm8k_ref
                 .choose(rng)
                 .and_then(|s| mutate_solution(s, rng)),
             3 => self.math_ref.choose(rng).cloned(),
-            4 => self
+            MATH_MUTATED => self
                 .math_ref
                 .choose(rng)
                 .and_then(|s| mutate_solution(s, rng)),
