@@ -75,6 +75,11 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["architecture"]["num_layers"], 2, "{config}");
+    // the resumed model records both command lines, in order
+    let command = config["training"]["command"].as_str().unwrap_or_default();
+    let (first_run, resumed) = command.split_once(" && ").unwrap_or_default();
+    assert!(first_run.contains("--stop-at-step 2"), "{command}");
+    assert!(resumed.contains("--resume"), "{command}");
     for f in [
         "config.json",
         "tokenizer.json",

@@ -152,6 +152,9 @@ struct Progress {
     args: TrainArgs,
     loss_ema: f64,
     seconds: f64,
+    /// Every command line that trained this run, the first one first (a resumed run adds its own).
+    #[serde(default)]
+    commands: Vec<String>,
 }
 
 /// `--mix` positions whose draws are mutated references (GSM8K, MATH), as `Pools::sample` reads them.
@@ -381,71 +384,88 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     let ckpt_path = args.work.join("checkpoint.bpk");
     let optim_path = args.work.join("optimizer.bpk");
 
-    let (start_step, mut loss_ema, seconds_before, tokenizer_json, mut model, mut optim) =
-        if args.resume && state_path.is_file() {
-            let p: Progress =
-                serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
-            // The training state comes from the checkpoint; where to write the model and when to stop
-            // come from this command line.
-            let (steps, max_minutes, out, stop_at) = (
-                args.steps,
-                args.max_minutes,
-                args.out.clone(),
-                args.stop_at_step,
-            );
-            args = p.args;
-            args.steps = steps.max(args.steps);
-            args.max_minutes = max_minutes;
-            args.stop_at_step = stop_at;
-            args.out = out;
-            args.resume = true;
-            let tokenizer_json = std::fs::read_to_string(&tok_path)?;
-            let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-            let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
-            let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
-            let optim = AdamWConfig::new().with_weight_decay(0.01).init();
-            let optim = optim
-                .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
-                .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
-            eprintln!("resuming at step {} of {}", p.step, args.steps);
-            (p.step, p.loss_ema, p.seconds, tokenizer_json, model, optim)
+    let (
+        start_step,
+        mut loss_ema,
+        seconds_before,
+        mut commands,
+        tokenizer_json,
+        mut model,
+        mut optim,
+    ) = if args.resume && state_path.is_file() {
+        let p: Progress =
+            serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
+        // The training state comes from the checkpoint; where to write the model and when to stop
+        // come from this command line.
+        let (steps, max_minutes, out, stop_at) = (
+            args.steps,
+            args.max_minutes,
+            args.out.clone(),
+            args.stop_at_step,
+        );
+        args = p.args;
+        args.steps = steps.max(args.steps);
+        args.max_minutes = max_minutes;
+        args.stop_at_step = stop_at;
+        args.out = out;
+        args.resume = true;
+        let tokenizer_json = std::fs::read_to_string(&tok_path)?;
+        let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
+        let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
+        let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
+        let optim = AdamWConfig::new().with_weight_decay(0.01).init();
+        let optim = optim
+            .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
+            .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
+        eprintln!("resuming at step {} of {}", p.step, args.steps);
+        (
+            p.step,
+            p.loss_ema,
+            p.seconds,
+            p.commands,
+            tokenizer_json,
+            model,
+            optim,
+        )
+    } else {
+        let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
+            .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
+        let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let mut texts: Vec<&str> = pools.texts().collect();
+        // The evaluation texts are tokenized too, so they read with the same pieces.
+        let eval_texts = evaluation_texts(&data)?;
+        texts.extend(eval_texts.iter().map(String::as_str));
+        texts.sort_unstable();
+        texts.dedup();
+        eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
+        let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
+        eprintln!(
+            "vocabulary: {} of {} pieces kept",
+            keep.len(),
+            full.get_vocab_size(false)
+        );
+        let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
+        let model = if args.from_scratch {
+            architecture(&args).init(&device)
         } else {
-            let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
-                .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
-            let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let mut texts: Vec<&str> = pools.texts().collect();
-            // The evaluation texts are tokenized too, so they read with the same pieces.
-            let eval_texts = evaluation_texts(&data)?;
-            texts.extend(eval_texts.iter().map(String::as_str));
-            texts.sort_unstable();
-            texts.dedup();
-            eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
-            let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
-            eprintln!(
-                "vocabulary: {} of {} pieces kept",
-                keep.len(),
-                full.get_vocab_size(false)
-            );
-            let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
-            let model = if args.from_scratch {
-                architecture(&args).init(&device)
-            } else {
-                pretrained::load_minilm(&args.minilm, architecture(&args), &device)?
-            };
-            let model = pretrained::prune_embeddings(model, &keep);
-            within_browser_budget(&model, args.layers)?;
-            std::fs::create_dir_all(&args.work)?;
-            model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
-            (
-                0,
-                f64::NAN,
-                0.0,
-                tokenizer_json,
-                model,
-                AdamWConfig::new().with_weight_decay(0.01).init(),
-            )
+            pretrained::load_minilm(&args.minilm, architecture(&args), &device)?
         };
+        let model = pretrained::prune_embeddings(model, &keep);
+        within_browser_budget(&model, args.layers)?;
+        std::fs::create_dir_all(&args.work)?;
+        model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
+        (
+            0,
+            f64::NAN,
+            0.0,
+            Vec::new(),
+            tokenizer_json,
+            model,
+            AdamWConfig::new().with_weight_decay(0.01).init(),
+        )
+    };
+    commands.push(command_line);
     let encoder = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
     let arch = architecture(&args).with_vocab_size(encoder.vocab_size());
     device.seed(args.seed + start_step as u64);
@@ -474,6 +494,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             args: args.clone(),
             loss_ema,
             seconds: seconds_before + t0.elapsed().as_secs_f64(),
+            commands: commands.clone(),
         };
         model_dir::write_atomic(&state_path, serde_json::to_string_pretty(&p)?.as_bytes())?;
         Ok(())
@@ -556,7 +577,8 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         calibration: Default::default(),
         metrics: serde_json::json!({}),
         training: serde_json::json!({
-            "command": command_line,
+            // A resumed run: every command that trained it, runnable in order.
+            "command": commands.join(" && "),
             "steps": step,
             "loss_ema": loss_ema,
             "cpu_seconds": seconds,
