@@ -440,3 +440,65 @@ fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads(
     assert!(o.status.success(), "{}", stderr(&o));
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn averaging_a_model_with_itself_gives_its_raw_scores_and_records_the_models() {
+    let tmp = std::env::temp_dir().join(format!("prm-avg-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let shipped = root().join("models/verifier");
+    let out = tmp.join("avg");
+    let o = prm()
+        .args(["average", "--out", out.to_str().unwrap()])
+        .args([&shipped, &shipped])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        config["training"]["average_of"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(
+        config["training"]["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("prm average")
+    );
+    assert_eq!(
+        config["calibration"]["scale"], 1.0,
+        "calibration starts over"
+    );
+    assert!(out.join("MODEL_CARD.md").is_file());
+
+    // Same weights: the average's (uncalibrated) step probabilities are the shipped model's
+    // before its calibration.
+    let f = sample("correct.json");
+    let f = f.to_str().unwrap();
+    let avg = verdict(&["score", "--json", "--model", out.to_str().unwrap(), f]);
+    let ship = verdict(&["score", "--json", f]);
+    let shipped_cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shipped.join("config.json")).unwrap()).unwrap();
+    let (a, b) = (
+        shipped_cfg["calibration"]["scale"].as_f64().unwrap(),
+        shipped_cfg["calibration"]["bias"].as_f64().unwrap(),
+    );
+    let steps = ship["steps"].as_array().unwrap();
+    assert!(!steps.is_empty());
+    for (s, t) in steps.iter().zip(avg["steps"].as_array().unwrap()) {
+        let p = s["model_score"].as_f64().unwrap();
+        let raw = 1.0 / (1.0 + (-(((p / (1.0 - p)).ln() - b) / a)).exp());
+        let got = t["model_score"].as_f64().unwrap();
+        assert!((raw - got).abs() < 2e-3, "{raw} vs {got}");
+    }
+
+    // a missing model is a clear error and writes nothing
+    let o = prm()
+        .args(["average", "--out", tmp.join("none").to_str().unwrap()])
+        .args([&shipped, &tmp.join("missing")])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, "not found");
+    assert!(!tmp.join("none").exists());
+    let _ = std::fs::remove_dir_all(&tmp);
+}

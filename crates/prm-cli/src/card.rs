@@ -9,8 +9,11 @@ fn pct(v: &Value) -> String {
 }
 
 /// Whether training drew mutation-made wrong steps. A config that records no mixture is read as
-/// the default one, which draws them.
+/// the default one, which draws them. An averaged model drew them if any of its models did.
 fn trained_on_mutations(training: &Value) -> bool {
+    if let Some(models) = training["average_of"].as_array() {
+        return models.iter().any(trained_on_mutations);
+    }
     training["args"]["mix"].as_array().is_none_or(|mix| {
         let mix: Vec<f64> = mix.iter().filter_map(Value::as_f64).collect();
         crate::train::draws_mutations(&mix)

@@ -1,5 +1,6 @@
 //! `prm`: score solutions step by step, evaluate and train the verifier.
 
+mod average;
 mod batch;
 mod card;
 mod checks;
@@ -44,6 +45,8 @@ enum Command {
     Samples(samples::SamplesArgs),
     /// Fine-tune the verifier from the pretrained MiniLM checkpoint.
     Train(train::TrainArgs),
+    /// Average the weights of models of one architecture and vocabulary (a "model soup").
+    Average(average::AverageArgs),
 }
 
 fn main() {
@@ -59,6 +62,7 @@ fn main() {
         Command::Samples(a) => samples::run(a),
         Command::Checks(a) => checks::run(a),
         Command::Train(a) => train::run(a, command_line),
+        Command::Average(a) => average::run(a, command_line),
     };
     if let Err(e) = result {
         let msg: Vec<String> = e.chain().map(|c| c.to_string()).collect();
