@@ -14,7 +14,10 @@ use burn::{
 use clap::Args;
 use verifier_core::ModelConfig;
 
-use crate::{device, model_dir, train::write_model};
+use crate::{
+    device, model_dir,
+    train::{unevaluated_config, write_model},
+};
 
 #[derive(Args, Debug)]
 pub struct AverageArgs {
@@ -155,21 +158,16 @@ pub fn run(args: AverageArgs, command_line: String) -> Result<()> {
         bail!("no models to average");
     };
     let model = average(models)?;
-    let config = ModelConfig {
+    let config = unevaluated_config(
         architecture,
         limits,
-        threshold: 0.5,
-        prior: None,
-        aggregate: Default::default(),
-        calibration: Default::default(),
-        metrics: serde_json::json!({}),
-        training: serde_json::json!({
+        serde_json::json!({
             "command": command_line,
             // the first model's settings stand for the recipe; every model's are below
             "args": trainings[0]["args"],
             "average_of": trainings,
         }),
-    };
+    );
     let tokenizer = String::from_utf8(tokenizer)?;
     write_model(&args.out, &model, &config, &tokenizer)?;
     eprintln!(

@@ -568,15 +568,10 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     bar.finish();
     let seconds = seconds_before + t0.elapsed().as_secs_f64();
     let model = model.valid();
-    let config = ModelConfig {
-        architecture: arch,
-        limits: encoder.limits.clone(),
-        threshold: 0.5,
-        prior: None,
-        aggregate: Default::default(),
-        calibration: Default::default(),
-        metrics: serde_json::json!({}),
-        training: serde_json::json!({
+    let config = unevaluated_config(
+        arch,
+        encoder.limits.clone(),
+        serde_json::json!({
             // A resumed run: every command that trained it, runnable in order.
             "command": commands.join(" && "),
             "steps": step,
@@ -584,13 +579,32 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             "cpu_seconds": seconds,
             "args": args,
         }),
-    };
+    );
     write_model(&args.out, &model, &config, &tokenizer_json)?;
     eprintln!(
         "wrote {} (threshold 0.5 until `prm eval --update-model` chooses one)",
         args.out.display()
     );
     Ok(())
+}
+
+/// The config of a model no evaluation has tuned yet: threshold 0.5, no prior, no calibration,
+/// no metrics.
+pub fn unevaluated_config(
+    architecture: VerifierConfig,
+    limits: Limits,
+    training: serde_json::Value,
+) -> ModelConfig {
+    ModelConfig {
+        architecture,
+        limits,
+        threshold: 0.5,
+        prior: None,
+        aggregate: Default::default(),
+        calibration: Default::default(),
+        metrics: serde_json::json!({}),
+        training,
+    }
 }
 
 /// Write a model directory (weights in f16) with its model card.
