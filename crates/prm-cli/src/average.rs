@@ -12,7 +12,6 @@ use burn::{
     tensor::TensorData,
 };
 use clap::Args;
-use verifier_core::ModelConfig;
 
 use crate::{
     device, model_dir,
@@ -117,46 +116,39 @@ pub fn average<M: Module>(mut models: Vec<M>) -> Result<M> {
 
 pub fn run(args: AverageArgs, command_line: String) -> Result<()> {
     let device = device::select("cpu")?;
-    let mut tokenizer: Option<Vec<u8>> = None;
-    let mut architecture = None;
-    let mut limits = None;
-    let mut trainings = Vec::new();
-    let mut models = Vec::new();
+    let mut loaded = Vec::new();
     for (k, dir) in args.models.iter().enumerate() {
-        let scorer = model_dir::load(dir, &device)?;
-        let tok = std::fs::read(dir.join(model_dir::TOKENIZER))?;
-        let config: ModelConfig = scorer.config;
-        match (&tokenizer, &architecture) {
-            (None, _) | (_, None) => {
-                tokenizer = Some(tok);
-                architecture = Some(config.architecture.clone());
-                limits = Some(config.limits.clone());
-            }
-            (Some(t), Some(a)) => {
-                if *t != tok {
-                    bail!(
-                        "{} has another vocabulary than {}: only models trained with one vocabulary can be averaged",
-                        dir.display(),
-                        args.models[0].display()
-                    );
-                }
-                if *a != config.architecture {
-                    bail!(
-                        "{} has another architecture than {}",
-                        dir.display(),
-                        args.models[0].display()
-                    );
-                }
-            }
-        }
+        loaded.push(model_dir::load_with_tokenizer(dir, &device)?);
         eprintln!("model {}: {}", k + 1, dir.display());
-        trainings.push(config.training);
-        models.push(scorer.model);
     }
-    let (Some(tokenizer), Some(architecture), Some(limits)) = (tokenizer, architecture, limits)
-    else {
+    let Some((first, tokenizer)) = loaded.first() else {
         bail!("no models to average");
     };
+    for ((scorer, tok), dir) in loaded.iter().zip(&args.models).skip(1) {
+        if tok != tokenizer {
+            bail!(
+                "{} has another vocabulary than {}: only models trained with one vocabulary can be averaged",
+                dir.display(),
+                args.models[0].display()
+            );
+        }
+        if scorer.config.architecture != first.config.architecture {
+            bail!(
+                "{} has another architecture than {}",
+                dir.display(),
+                args.models[0].display()
+            );
+        }
+    }
+    let (architecture, limits) = (
+        first.config.architecture.clone(),
+        first.config.limits.clone(),
+    );
+    let tokenizer = String::from_utf8(tokenizer.clone())?;
+    let (models, trainings): (Vec<_>, Vec<_>) = loaded
+        .into_iter()
+        .map(|(scorer, _)| (scorer.model, scorer.config.training))
+        .unzip();
     let model = average(models)?;
     let config = unevaluated_config(
         architecture,
@@ -168,7 +160,6 @@ pub fn run(args: AverageArgs, command_line: String) -> Result<()> {
             "average_of": trainings,
         }),
     );
-    let tokenizer = String::from_utf8(tokenizer)?;
     write_model(&args.out, &model, &config, &tokenizer)?;
     eprintln!(
         "wrote {} (the average of {} models; threshold 0.5 until `prm eval --update-model` chooses one)",
@@ -193,21 +184,25 @@ mod tests {
             .with_num_layers(layers)
     }
 
-    fn params(m: &impl Module) -> Vec<Vec<f32>> {
+    fn params(m: &impl Module) -> Result<Vec<Vec<f32>>> {
         let mut c = Collect(Vec::new());
         m.visit(&mut c);
         c.0.into_iter()
-            .map(|d| d.convert::<f32>().to_vec::<f32>().unwrap())
+            .map(|d| {
+                d.convert::<f32>()
+                    .try_to_vec::<f32>()
+                    .map_err(|e| anyhow::anyhow!("{e:?}"))
+            })
             .collect()
     }
 
     #[test]
-    fn every_parameter_is_the_mean_of_the_models() {
+    fn every_parameter_is_the_mean_of_the_models() -> Result<()> {
         let device = Device::flex();
         let models: Vec<_> = (0..3).map(|_| tiny(2).init(&device)).collect();
-        let each: Vec<_> = models.iter().map(params).collect();
+        let each = models.iter().map(params).collect::<Result<Vec<_>>>()?;
         assert_ne!(each[0], each[1], "random inits differ");
-        let avg = params(&average(models).unwrap());
+        let avg = params(&average(models)?)?;
         assert_eq!(avg.len(), each[0].len());
         for (p, got) in avg.iter().enumerate() {
             for (j, v) in got.iter().enumerate() {
@@ -215,6 +210,7 @@ mod tests {
                 assert!((v - mean).abs() < 1e-6, "param {p}[{j}]: {v} vs {mean}");
             }
         }
+        Ok(())
     }
 
     #[test]

@@ -28,13 +28,18 @@ fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {
 
 /// Load a model directory onto `device`.
 pub fn load(dir: &Path, device: &Device) -> Result<Scorer> {
+    Ok(load_with_tokenizer(dir, device)?.0)
+}
+
+/// Load a model directory onto `device`; also give back the bytes of its `tokenizer.json`.
+pub fn load_with_tokenizer(dir: &Path, device: &Device) -> Result<(Scorer, Vec<u8>)> {
     if !dir.is_dir() {
         bail!("model directory {} not found", dir.display());
     }
     let config = read(dir, CONFIG)?;
     let tokenizer = read(dir, TOKENIZER)?;
     let weights = read(dir, WEIGHTS)?;
-    Scorer::load(
+    let scorer = Scorer::load(
         ModelFiles {
             config: &config,
             tokenizer: &tokenizer,
@@ -42,7 +47,8 @@ pub fn load(dir: &Path, device: &Device) -> Result<Scorer> {
         },
         device,
     )
-    .with_context(|| format!("cannot load model {}", dir.display()))
+    .with_context(|| format!("cannot load model {}", dir.display()))?;
+    Ok((scorer, tokenizer))
 }
 
 pub fn read_config(dir: &Path) -> Result<ModelConfig> {
