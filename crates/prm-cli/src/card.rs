@@ -20,6 +20,15 @@ fn trained_on_mutations(training: &Value) -> bool {
     })
 }
 
+/// Whether training gave the GSM8K model solutions step labels derived from their outcome
+/// (`--outcome-step-labels`); an averaged model did if any of its models did.
+fn trained_on_outcome_step_labels(training: &Value) -> bool {
+    if let Some(models) = training["average_of"].as_array() {
+        return models.iter().any(trained_on_outcome_step_labels);
+    }
+    training["args"]["outcome_step_labels"].as_bool() == Some(true)
+}
+
 /// The metrics of `prm eval --update-model` as Markdown tables (empty before the first eval).
 fn metrics_tables(m: &Value) -> String {
     let Some(pb) = m["processbench"].as_object() else {
@@ -205,7 +214,7 @@ pub fn model_card(config: &ModelConfig) -> String {
          ## Data\n\
          PRM800K phase 1 train (human step labels; +1 and 0 correct, -1 wrong, supervised up to the\n\
          first error); GSM8K train and MATH train reference solutions, {references}; GSM8K\n\
-         example model solutions of the training half of the problems (answer labels only).\n\
+         example model solutions of the training half of the problems ({model_solutions}).\n\
          Never trained on: MATH-500, ProcessBench, the held-out GSM8K problems.\n\n\
          ## Training\n```json\n{train}\n```\n\n\
          ## Settings\n{rule} (chosen on ProcessBench gsm8k only), aggregate {agg}, step calibration\n\
@@ -219,6 +228,11 @@ pub fn model_card(config: &ModelConfig) -> String {
            functions): they never guess, so a wrong step without a checkable claim is left to the model.\n\
          - English only; steps longer than {st} tokens and problems longer than {pt} tokens are cut.\n\
          - {errors}; scores are not a proof.\n",
+        model_solutions = if trained_on_outcome_step_labels(t) {
+            "answer labels, and step\nlabels derived from them: the first step with a false arithmetic claim is wrong, the steps\nbefore it correct, and every step of a right-answer solution without one correct"
+        } else {
+            "answer labels only"
+        },
         layers = a.num_layers,
         hidden = a.hidden_size,
         heads = a.num_heads,
@@ -273,5 +287,15 @@ mod tests {
         assert!(some.contains("Mutation-made errors"), "{some}");
         // a config from before the mixture was recorded: the default mixture, with mutations
         assert!(model_card(&with(Value::Null)).contains("Mutation-made errors"));
+        // GSM8K model solutions: answer labels only unless trained with outcome step labels
+        assert!(none.contains("(answer labels only)"), "{none}");
+        let outcome = serde_json::json!({"args": {"outcome_step_labels": true}});
+        let labelled = model_card(&with(outcome.clone()));
+        assert!(
+            labelled.contains("step\nlabels derived from them"),
+            "{labelled}"
+        );
+        let averaged = model_card(&with(serde_json::json!({"average_of": [outcome, {}]})));
+        assert!(!averaged.contains("answer labels only"), "{averaged}");
     }
 }

@@ -100,6 +100,12 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = pretrained::minilm_layers())]
     #[serde(default = "pretrained::minilm_layers")]
     pub layers: usize,
+    /// Give the GSM8K model solutions step labels too, derived from their outcome and the
+    /// arithmetic checks (`LabeledSolution::with_outcome_step_labels`); without it they
+    /// supervise only the answer head.
+    #[arg(long)]
+    #[serde(default)]
+    pub outcome_step_labels: bool,
 }
 
 /// The most parameters a model may have and still be scored in a browser tab.
@@ -177,7 +183,7 @@ struct Pools {
 }
 
 impl Pools {
-    fn load(data: &DataDir) -> Result<Self> {
+    fn load(data: &DataDir, outcome_step_labels: bool) -> Result<Self> {
         let exclude = sources::evaluation_problems(data)?;
         let keep = |v: Vec<LabeledSolution>, ex: &HashSet<String>| -> Vec<LabeledSolution> {
             v.into_iter()
@@ -188,7 +194,13 @@ impl Pools {
         let gsm8k_ref = keep(sources::gsm8k_references(data)?, &exclude);
         let math_ref = keep(sources::math_references(data, &exclude)?, &exclude);
         let (gsm8k_model, _) = sources::gsm8k_model_solutions(data, &exclude)?;
-        let gsm8k_model = keep(gsm8k_model, &exclude);
+        let mut gsm8k_model = keep(gsm8k_model, &exclude);
+        if outcome_step_labels {
+            gsm8k_model = gsm8k_model
+                .into_iter()
+                .map(LabeledSolution::with_outcome_step_labels)
+                .collect();
+        }
         Ok(Pools {
             prm800k,
             gsm8k_ref,
@@ -371,13 +383,23 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     let device = device::select(&args.device)?.autodiff();
     let data = DataDir::open(&args.data)?;
     eprintln!("loading data from {}", data.root.display());
-    let pools = Pools::load(&data)?;
+    let pools = Pools::load(&data, args.outcome_step_labels)?;
     eprintln!(
-        "pools: prm800k {} | gsm8k refs {} | math refs {} | gsm8k model solutions {}",
+        "pools: prm800k {} | gsm8k refs {} | math refs {} | gsm8k model solutions {} ({} with step labels, {} with a wrong step)",
         pools.prm800k.len(),
         pools.gsm8k_ref.len(),
         pools.math_ref.len(),
-        pools.gsm8k_model.len()
+        pools.gsm8k_model.len(),
+        pools
+            .gsm8k_model
+            .iter()
+            .filter(|s| !s.labels.is_empty())
+            .count(),
+        pools
+            .gsm8k_model
+            .iter()
+            .filter(|s| s.first_error().is_some())
+            .count()
     );
     let state_path = args.work.join("progress.json");
     let tok_path = args.work.join(model_dir::TOKENIZER);

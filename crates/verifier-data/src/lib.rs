@@ -50,6 +50,27 @@ impl LabeledSolution {
     pub fn first_error(&self) -> Option<usize> {
         self.labels.iter().position(|&l| !l)
     }
+
+    /// Step labels derived from the outcome label and the exact arithmetic checks, for a solution
+    /// that has only an outcome label (weak supervision in the manner of Math-Shepherd): the first
+    /// step with a false arithmetic claim is wrong and the steps before it are taken as correct;
+    /// with no false claim, a right final answer makes every step correct and a wrong one leaves
+    /// the steps unsupervised (where the error is, is unknown). Existing labels are kept.
+    pub fn with_outcome_step_labels(mut self) -> Self {
+        if !self.labels.is_empty() {
+            return self;
+        }
+        let first_false = self
+            .steps
+            .iter()
+            .position(|s| verifier_core::check_step(s).iter().any(|c| !c.holds));
+        self.labels = match (first_false, self.answer_correct) {
+            (Some(k), _) => (0..=k).map(|i| i < k).collect(),
+            (None, Some(true)) => vec![true; self.steps.len()],
+            (None, _) => Vec::new(),
+        };
+        self
+    }
 }
 
 /// The data folder (`../shared/data` by default).
@@ -151,5 +172,50 @@ mod tests {
                 .all(|e| matches!(e.dataset.as_str(), "gsm8k" | "math") && !e.claim.is_empty())
         );
         Ok(())
+    }
+
+    fn outcome_only(steps: &[&str], right: bool) -> super::LabeledSolution {
+        super::LabeledSolution {
+            problem: "P".into(),
+            steps: steps.iter().map(|s| s.to_string()).collect(),
+            answer_correct: Some(right),
+            ..Default::default()
+        }
+    }
+
+    /// The first false claim is the first wrong step whatever the answer; without one, a right
+    /// answer makes every step correct and a wrong one supervises no step.
+    #[test]
+    fn outcome_step_labels() {
+        let steps = [
+            "She has 3 + 4 = 7 apples.",
+            "Then 7 * 2 = 15.",
+            "So 15 - 1 = 14.",
+        ];
+        for right in [true, false] {
+            assert_eq!(
+                outcome_only(&steps, right)
+                    .with_outcome_step_labels()
+                    .labels,
+                [true, false]
+            );
+        }
+        let clean = ["She has 3 + 4 = 7 apples.", "Twice that is 14."];
+        assert_eq!(
+            outcome_only(&clean, true).with_outcome_step_labels().labels,
+            [true, true]
+        );
+        assert!(
+            outcome_only(&clean, false)
+                .with_outcome_step_labels()
+                .labels
+                .is_empty()
+        );
+        let mut labelled = outcome_only(&steps, true);
+        labelled.labels = vec![true, true, true];
+        assert_eq!(
+            labelled.with_outcome_step_labels().labels,
+            [true, true, true]
+        );
     }
 }
