@@ -8,25 +8,32 @@ fn pct(v: &Value) -> String {
         .map_or_else(|| "–".to_string(), |x| format!("{:.1}", 100.0 * x))
 }
 
-/// Whether training drew mutation-made wrong steps. A config that records no mixture is read as
-/// the default one, which draws them. An averaged model drew them if any of its models did.
-fn trained_on_mutations(training: &Value) -> bool {
-    if let Some(models) = training["average_of"].as_array() {
-        return models.iter().any(trained_on_mutations);
+/// Whether `trained` holds for a training record; an averaged model's record holds it if any of
+/// the models it averages does.
+fn any_training(training: &Value, trained: fn(&Value) -> bool) -> bool {
+    match training["average_of"].as_array() {
+        Some(models) => models.iter().any(|m| any_training(m, trained)),
+        None => trained(training),
     }
-    training["args"]["mix"].as_array().is_none_or(|mix| {
-        let mix: Vec<f64> = mix.iter().filter_map(Value::as_f64).collect();
-        crate::train::draws_mutations(&mix)
+}
+
+/// Whether training drew mutation-made wrong steps. A config that records no mixture is read as
+/// the default one, which draws them.
+fn trained_on_mutations(training: &Value) -> bool {
+    any_training(training, |t| {
+        t["args"]["mix"].as_array().is_none_or(|mix| {
+            let mix: Vec<f64> = mix.iter().filter_map(Value::as_f64).collect();
+            crate::train::draws_mutations(&mix)
+        })
     })
 }
 
 /// Whether training gave the GSM8K model solutions step labels derived from their outcome
-/// (`--outcome-step-labels`); an averaged model did if any of its models did.
+/// (`--outcome-step-labels`).
 fn trained_on_outcome_step_labels(training: &Value) -> bool {
-    if let Some(models) = training["average_of"].as_array() {
-        return models.iter().any(trained_on_outcome_step_labels);
-    }
-    training["args"]["outcome_step_labels"].as_bool() == Some(true)
+    any_training(training, |t| {
+        t["args"]["outcome_step_labels"].as_bool() == Some(true)
+    })
 }
 
 /// The metrics of `prm eval --update-model` as Markdown tables (empty before the first eval).

@@ -7,7 +7,7 @@ use anyhow::Result;
 use clap::Args;
 use rand::{SeedableRng, rngs::StdRng};
 use serde_json::json;
-use verifier_core::{check_step, split_steps};
+use verifier_core::{check_step, first_false_claim, split_steps};
 use verifier_data::{DataDir, mutate, sources};
 
 use crate::model_dir::write_atomic;
@@ -129,10 +129,7 @@ struct OnLabels {
 fn on_processbench(items: &[sources::ProcessBenchItem]) -> OnLabels {
     let mut o = OnLabels::default();
     for it in items {
-        let first = it
-            .steps
-            .iter()
-            .position(|s| check_step(s).iter().any(|c| !c.holds));
+        let first = first_false_claim(&it.steps);
         if it.label < 0 {
             o.correct_items += 1;
             o.correct_flagged += usize::from(first.is_some());

@@ -11,7 +11,7 @@ pub mod scorer;
 pub mod steps;
 pub mod verdict;
 
-pub use arith::{Check, check_step};
+pub use arith::{Check, check_step, first_false_claim};
 pub use encode::{Encoded, Limits, StepEncoder};
 pub use error::{Result, VerifierError};
 pub use input::ScoreRequest;

@@ -60,11 +60,10 @@ impl LabeledSolution {
         if !self.labels.is_empty() {
             return self;
         }
-        let first_false = self
-            .steps
-            .iter()
-            .position(|s| verifier_core::check_step(s).iter().any(|c| !c.holds));
-        self.labels = match (first_false, self.answer_correct) {
+        self.labels = match (
+            verifier_core::first_false_claim(&self.steps),
+            self.answer_correct,
+        ) {
             (Some(k), _) => (0..=k).map(|i| i < k).collect(),
             (None, Some(true)) => vec![true; self.steps.len()],
             (None, _) => Vec::new(),

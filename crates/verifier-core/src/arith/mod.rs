@@ -579,6 +579,14 @@ fn arith_run(toks: &[Token], at: usize, backward: bool) -> usize {
     i
 }
 
+/// The index of the first step that makes a false arithmetic claim (such a step is certainly
+/// wrong), or `None` when every claim the checks find holds.
+pub fn first_false_claim<S: AsRef<str>>(steps: &[S]) -> Option<usize> {
+    steps
+        .iter()
+        .position(|s| check_step(s.as_ref()).iter().any(|c| !c.holds))
+}
+
 /// All arithmetic claims in one step, each checked exactly.
 pub fn check_step(text: &str) -> Vec<Check> {
     if text.len() > MAX_CHECK_BYTES {
