@@ -519,7 +519,12 @@ fn best_of_n(
 fn run_report(args: ReportArgs) -> Result<()> {
     check_threshold(args.common.threshold)?;
     let data = DataDir::open(&args.data)?;
-    let (scorer, dir) = load(&args.common)?;
+    let (mut scorer, dir) = load(&args.common)?;
+    // Everything is scored by the network alone and calibrated here: the calibration is fitted
+    // and the rule chosen on the same scale whatever calibration the model already carries (the
+    // prior grid is not invariant under a calibration, so choosing on already-calibrated scores
+    // would pick another rule than the model's first evaluation did).
+    let stored_calibration = std::mem::take(&mut scorer.config.calibration);
     let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
     let bt = args.common.batch_tokens;
     std::fs::create_dir_all(&args.out)
@@ -574,7 +579,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let applied = if args.update_model {
         fitted.unwrap_or_default()
     } else {
-        Calibration::default()
+        stored_calibration
     };
     // ProcessBench: the step rule (prior and threshold) chosen on gsm8k only, on the scores before
     // the calibration and then carried through it (`Calibration::map_rule`: every decision stays
@@ -787,7 +792,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
         .iter()
         .map(|f| format!("fitted on {}", f.0.name()))
         .collect();
-    let mut series = vec![("model as loaded", &before)];
+    let mut series = vec![("network alone", &before)];
     series.extend(
         names
             .iter()
@@ -857,7 +862,7 @@ fn update_model(
     let mut cfg = model_dir::read_config(dir)?;
     cfg.threshold = rule.threshold;
     cfg.prior = rule.prior;
-    cfg.calibration = calibration.after(cfg.calibration);
+    cfg.calibration = calibration;
     cfg.metrics = report.clone();
     model_dir::write_atomic(
         &dir.join(model_dir::CONFIG),
@@ -942,7 +947,7 @@ fn print_report(r: &serde_json::Value) {
     }
     let c = &r["calibration"];
     println!(
-        "calibration: PRM800K test ECE {:.3} as loaded",
+        "calibration: PRM800K test ECE {:.3} of the network alone",
         c["prm800k_ece_before"].as_f64().unwrap_or(f64::NAN)
     );
     for f in c["candidates"].as_array().cloned().unwrap_or_default() {

@@ -88,14 +88,6 @@ impl Default for Calibration {
 }
 
 impl Calibration {
-    /// This calibration applied after `inner` (what fitting on already-calibrated scores gives).
-    pub fn after(self, inner: Calibration) -> Calibration {
-        Calibration {
-            scale: self.scale * inner.scale,
-            bias: self.scale * inner.bias + self.bias,
-        }
-    }
-
     /// True for the identity (no calibration).
     pub fn is_identity(self) -> bool {
         self == Calibration::default()

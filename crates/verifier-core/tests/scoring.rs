@@ -289,13 +289,6 @@ fn calibration_fit_recovers_a_known_scaling() -> Result<(), &'static str> {
         (fit.scale - 0.4).abs() < 0.05 && (fit.bias + 0.7).abs() < 0.08,
         "{fit:?}"
     );
-    // composition: fitting again on calibrated scores and composing equals one calibration
-    let inner = Calibration {
-        scale: 2.0,
-        bias: 0.5,
-    };
-    let both = fit.after(inner);
-    assert!((both.apply(0.3) - fit.apply(inner.apply(0.3))).abs() < 1e-9);
     assert!(
         Calibration::fit(&[0.2, 0.9], &[true, true]).is_none(),
         "one class only"
