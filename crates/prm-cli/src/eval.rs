@@ -10,7 +10,7 @@ use serde_json::json;
 use verifier_core::{
     Aggregate, Check, Scorer, check_step,
     scorer::Calibration,
-    verdict::{StepRule, combine},
+    verdict::{StepRule, combine, logit, sigmoid},
 };
 use verifier_data::{DataDir, sources};
 
@@ -347,6 +347,36 @@ fn cumulative(sets: &[Vec<f64>]) -> Vec<Vec<f64>> {
         .collect()
 }
 
+/// Log-odds a step's threshold falls per unit of ln(position) in the position-dependent rule.
+const POSITION_DECAYS: [f64; 7] = [0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0];
+
+/// The step rule's step scores with the k-th step's (0-based) raised by `decay * ln(k + 1)` in
+/// log-odds: the same as a threshold that falls that much with the step's position, so later steps
+/// must look worse to be flagged (a long solution gives a fixed threshold more chances to fire).
+/// It depends only on the steps so far, so it could stream.
+fn position_scaled(sets: &[Vec<f64>], prior: Option<f64>, decay: f64) -> Vec<Vec<f64>> {
+    let rule = StepRule {
+        threshold: 0.5,
+        prior,
+    };
+    sets.iter()
+        .map(|s| {
+            rule.step_scores(s)
+                .into_iter()
+                .enumerate()
+                .map(|(k, v)| {
+                    // a step known to be wrong (a false claim) stays flagged
+                    if v <= 0.0 {
+                        0.0
+                    } else {
+                        sigmoid(logit(v) + decay * ((k + 1) as f64).ln())
+                    }
+                })
+                .collect()
+        })
+        .collect()
+}
+
 pub fn run(args: EvalArgs) -> Result<()> {
     match args.command {
         Some(EvalCommand::Processbench(pb)) => run_processbench(pb),
@@ -593,6 +623,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
         applied.map_rule(metrics::best_rule(&sets[0].scores, &sets[0].labels, &priors).0);
     let chosen_absolute =
         applied.map_rule(metrics::best_rule(&sets[0].checked, &sets[0].labels, &[None]).0);
+    let raw_checked: Vec<Vec<Vec<f64>>> = sets.iter().map(|s| s.checked.clone()).collect();
     for s in &mut sets {
         s.calibrate(applied);
     }
@@ -629,7 +660,25 @@ fn run_report(args: ReportArgs) -> Result<()> {
             (1.0, rule, -1.0),
             |best, cur| if cur.2 > best.2 { cur } else { best },
         );
+    // ... and the step rule with a threshold that falls with the step's position (prior, decay and
+    // threshold chosen on gsm8k; on the scores before calibration, as the rule itself).
+    let (position_prior, position_decay, position_threshold, _) = priors
+        .iter()
+        .flat_map(|&p| POSITION_DECAYS.map(|d| (p, d)))
+        .map(|(p, d)| {
+            let (t, f1) = metrics::best_rule(
+                &position_scaled(&raw_checked[0], p, d),
+                &sets[0].labels,
+                &[None],
+            );
+            (p, d, t, f1)
+        })
+        .fold((None, 0.0, rule, -1.0), |best, cur| {
+            if cur.3 > best.3 { cur } else { best }
+        });
     let mut pb = serde_json::Map::new();
+    let mut pb_position = serde_json::Map::new();
+    let mut f1s_position = Vec::new();
     let mut pb_model = serde_json::Map::new();
     let mut pb_checks = serde_json::Map::new();
     let mut pb_running = serde_json::Map::new();
@@ -646,7 +695,14 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let mut curves = Vec::new();
     let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) =
         (0usize, 0usize, 0usize, 0usize);
-    for (s, run) in sets.iter().zip(&running) {
+    for ((s, run), raw) in sets.iter().zip(&running).zip(&raw_checked) {
+        let rp = metrics::processbench_f1(
+            &position_scaled(raw, position_prior, position_decay),
+            &s.labels,
+            position_threshold,
+        );
+        f1s_position.push(rp.f1);
+        pb_position.insert(s.name.clone(), serde_json::to_value(&rp)?);
         let r = metrics::processbench_f1(&s.checked, &s.labels, rule);
         let rm = metrics::processbench_f1(&s.scores, &s.labels, model_rule);
         let rc = metrics::processbench_f1(&s.checks_only, &s.labels, CHECKS_RULE);
@@ -760,6 +816,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
         "processbench_checks_only": {"subsets": pb_checks, "average_f1": mean(&f1s_checks)},
         "processbench_no_prior": {"threshold": chosen_absolute.threshold, "subsets": pb_absolute, "average_f1": mean(&f1s_absolute)},
         "processbench_running_product": {"threshold": running_rule.threshold, "subsets": pb_running, "average_f1": mean(&f1s_running)},
+        "processbench_position_threshold": {"threshold": position_threshold.threshold, "prior": position_prior, "decay": position_decay, "subsets": pb_position, "average_f1": mean(&f1s_position)},
         "processbench_orm_gated": {"threshold": gate_rule.threshold, "orm_gate": gate, "subsets": pb_gated, "average_f1": mean(&f1s_gated)},
         "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm, "checks_flag": rawr_checks},
         "calibration": {
@@ -932,6 +989,10 @@ fn print_report(r: &serde_json::Value) {
         ),
         ("processbench_running_product", "running product rule"),
         ("processbench_orm_gated", "no-prior rule gated by the ORM"),
+        (
+            "processbench_position_threshold",
+            "step rule, threshold falling with the step's position",
+        ),
     ] {
         let subsets = r[key]["subsets"].as_object().map(|o| {
             o.iter()
@@ -990,6 +1051,26 @@ fn print_report(r: &serde_json::Value) {
 mod tests {
     use super::*;
     use verifier_data::LabeledSolution;
+
+    #[test]
+    fn the_position_threshold_spares_later_steps_and_keeps_false_claims() {
+        let sets = vec![vec![0.6, 0.3, 0.3, 0.0, 0.3]];
+        let plain = StepRule {
+            threshold: 0.5,
+            prior: Some(0.8),
+        };
+        assert_eq!(
+            position_scaled(&sets, Some(0.8), 0.0),
+            vec![plain.step_scores(&sets[0])],
+            "no decay: the step rule's own step scores"
+        );
+        let scaled = &position_scaled(&sets, Some(0.8), 1.0)[0];
+        let base = plain.step_scores(&sets[0]);
+        assert!((scaled[0] - base[0]).abs() < 1e-12, "the first step is unchanged");
+        // the third step changes nothing (0.3 after 0.3): it scores the prior, raised by ln 3
+        assert!((logit(scaled[2]) - (logit(0.8) + 3f64.ln())).abs() < 1e-9);
+        assert_eq!(scaled[3], 0.0, "a false claim stays flagged");
+    }
 
     #[test]
     fn take_spread_keeps_n_items_spread_over_the_set() {
