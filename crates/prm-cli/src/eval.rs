@@ -623,7 +623,34 @@ fn run_report(args: ReportArgs) -> Result<()> {
         applied.map_rule(metrics::best_rule(&sets[0].scores, &sets[0].labels, &priors).0);
     let chosen_absolute =
         applied.map_rule(metrics::best_rule(&sets[0].checked, &sets[0].labels, &[None]).0);
-    let raw_checked: Vec<Vec<Vec<f64>>> = sets.iter().map(|s| s.checked.clone()).collect();
+    // The step rule with a threshold that falls with the step's position: prior, decay and
+    // threshold chosen on gsm8k and every subset judged, on the scores before calibration (only
+    // decisions count, so there is no need to carry this rule through the calibration).
+    let (position_prior, position_decay, position_threshold, _) = priors
+        .iter()
+        .flat_map(|&p| POSITION_DECAYS.map(|d| (p, d)))
+        .map(|(p, d)| {
+            let (t, f1) = metrics::best_rule(
+                &position_scaled(&sets[0].checked, p, d),
+                &sets[0].labels,
+                &[None],
+            );
+            (p, d, t, f1)
+        })
+        .fold((None, 0.0, chosen_absolute, -1.0), |best, cur| {
+            if cur.3 > best.3 { cur } else { best }
+        });
+    let mut pb_position = serde_json::Map::new();
+    let mut f1s_position = Vec::new();
+    for s in &sets {
+        let rp = metrics::processbench_f1(
+            &position_scaled(&s.checked, position_prior, position_decay),
+            &s.labels,
+            position_threshold,
+        );
+        f1s_position.push(rp.f1);
+        pb_position.insert(s.name.clone(), serde_json::to_value(&rp)?);
+    }
     for s in &mut sets {
         s.calibrate(applied);
     }
@@ -660,25 +687,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
             (1.0, rule, -1.0),
             |best, cur| if cur.2 > best.2 { cur } else { best },
         );
-    // ... and the step rule with a threshold that falls with the step's position (prior, decay and
-    // threshold chosen on gsm8k; on the scores before calibration, as the rule itself).
-    let (position_prior, position_decay, position_threshold, _) = priors
-        .iter()
-        .flat_map(|&p| POSITION_DECAYS.map(|d| (p, d)))
-        .map(|(p, d)| {
-            let (t, f1) = metrics::best_rule(
-                &position_scaled(&raw_checked[0], p, d),
-                &sets[0].labels,
-                &[None],
-            );
-            (p, d, t, f1)
-        })
-        .fold((None, 0.0, rule, -1.0), |best, cur| {
-            if cur.3 > best.3 { cur } else { best }
-        });
     let mut pb = serde_json::Map::new();
-    let mut pb_position = serde_json::Map::new();
-    let mut f1s_position = Vec::new();
     let mut pb_model = serde_json::Map::new();
     let mut pb_checks = serde_json::Map::new();
     let mut pb_running = serde_json::Map::new();
@@ -695,14 +704,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let mut curves = Vec::new();
     let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) =
         (0usize, 0usize, 0usize, 0usize);
-    for ((s, run), raw) in sets.iter().zip(&running).zip(&raw_checked) {
-        let rp = metrics::processbench_f1(
-            &position_scaled(raw, position_prior, position_decay),
-            &s.labels,
-            position_threshold,
-        );
-        f1s_position.push(rp.f1);
-        pb_position.insert(s.name.clone(), serde_json::to_value(&rp)?);
+    for (s, run) in sets.iter().zip(&running) {
         let r = metrics::processbench_f1(&s.checked, &s.labels, rule);
         let rm = metrics::processbench_f1(&s.scores, &s.labels, model_rule);
         let rc = metrics::processbench_f1(&s.checks_only, &s.labels, CHECKS_RULE);
