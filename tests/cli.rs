@@ -93,6 +93,60 @@ fn threshold_and_aggregate_options_drive_the_verdict() {
 }
 
 #[test]
+fn a_known_answer_gives_the_answer_check_and_a_first_bad_step() {
+    let f = sample("wrong_step.json");
+    let f = f.to_str().unwrap();
+    let free = verdict(&["score", "--json", f]);
+    assert!(free["answer_check"].is_null(), "no answer given");
+    // the solution's answer (28) against the right one (38): does not match, a step is named
+    let v = verdict(&["score", "--json", "--answer", "38", f]);
+    assert_eq!(v["answer_check"]["expected"], "38");
+    assert_eq!(v["answer_check"]["found"], "28");
+    assert_eq!(v["answer_check"]["matches"], false);
+    let i = v["first_bad_step"]
+        .as_u64()
+        .expect("a wrong answer always names a step") as usize;
+    assert!(v["steps"][i]["reason"].is_string(), "{v}");
+    // told the solution's own answer, it matches
+    let m = verdict(&["score", "--json", "--answer", "28", f]);
+    assert_eq!(m["answer_check"]["matches"], true);
+    // the table prints the check under the steps
+    let o = prm().args(["score", "--answer", "38", f]).output().unwrap();
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("answer check: expected 38, found 28 — does not match"),
+        "{out}"
+    );
+    // a reference from a file, and an unusable answer: a warning and the reference-free verdict
+    let dir = std::env::temp_dir().join(format!("prm-ref-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let r = dir.join("ref.txt");
+    std::fs::write(&r, "17 * 4 = 68 cookies\n68 - 30 = 38\nThe answer is 38.").unwrap();
+    let o = prm()
+        .args([
+            "score",
+            "--json",
+            "--answer",
+            "  ",
+            "--reference",
+            r.to_str().unwrap(),
+            f,
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("warning: the given answer is empty"),
+        "{}",
+        stderr(&o)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v["answer_check"].is_null());
+    assert_eq!(v["first_bad_step"], free["first_bad_step"]);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn solution_text_is_split_by_the_shared_splitter_and_stdin_works() {
     let text = std::fs::read(sample("solution_text.json")).unwrap();
     let o = run_stdin(&["score", "--json"], &text);
@@ -343,7 +397,7 @@ fn score_shows_a_false_claim_under_its_step() {
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("17 x 4 = 58 ✗ — 68"), "{out}");
     assert!(
-        out.contains("first step whose step score is below"),
+        out.contains("first bad step: step 1 (0-based 0): a false arithmetic claim"),
         "{out}"
     );
 }

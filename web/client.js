@@ -44,6 +44,11 @@ export class VerifierClient {
     return this.call('score', { problem, solution, ...opts });
   }
 
+  /** The same verdict decided again with other options (e.g. {answer}); the model does not run again. */
+  rejudge(problem, verdict, opts = {}) {
+    return this.call('rejudge', { problem, verdict, ...opts });
+  }
+
   split(solution) {
     return this.call('split', { solution });
   }
@@ -52,12 +57,15 @@ export class VerifierClient {
     return this.call('clearCache');
   }
 
-  /** Start streaming; returns {push(step), verdict(threshold), end()}. */
-  async start(problem) {
-    const { session } = await this.call('start', { problem });
+  /**
+   * Start streaming; `opts`: {threshold, aggregate, answer, reference}. Returns {push(step) ->
+   * the verdict so far with this step's index, verdict({threshold, aggregate, final}), end()}.
+   */
+  async start(problem, opts = {}) {
+    const { session } = await this.call('start', { problem, ...opts });
     return {
       push: (step) => this.call('push', { session, step }),
-      verdict: (threshold, aggregate) => this.call('verdict', { session, threshold, aggregate }),
+      verdict: (o = {}) => this.call('verdict', { session, ...o }),
       end: () => this.call('end', { session }),
     };
   }

@@ -70,6 +70,22 @@ export function renderChecks(checks) {
   return ul;
 }
 
+/** Why a step is flagged, in plain words for a student. */
+export const REASONS = {
+  false_claim: 'a calculation in this step is wrong (checked exactly)',
+  low_score: 'the model doubts this step (a model\'s judgement, not a proof)',
+  diverges_from_reference: 'this step states a result that the worked solution never reaches',
+  wrong_final_answer: 'the final answer is wrong, and this is the step the model trusts least',
+};
+
+/** The answer check of exercise mode as one line of text (or '' without one). */
+export function answerCheckText(check) {
+  if (!check) return '';
+  const found = check.found === null ? 'no final answer yet' : `final answer ${check.found}`;
+  const verdict = check.matches === true ? 'matches' : check.matches === false ? 'does not match' : 'cannot be compared with';
+  return `${found} — ${verdict} the expected answer ${check.expected}`;
+}
+
 /**
  * Render a list of scored steps into `list` (an <ol>): `steps` is [{text, score?, step_score?,
  * model_score?, checks?}] (a verdict's steps), `firstBad` the index of the first step whose step
@@ -106,7 +122,10 @@ export function renderSteps(list, steps, firstBad, threshold) {
     }
     if (firstBad === i) {
       li.classList.add('first-bad');
-      li.setAttribute('aria-label', `first step whose step score is below ${threshold.toFixed(2)}`);
+      const why = REASONS[s.reason] || `its step score is below ${threshold.toFixed(2)}`;
+      // said in text, not by colour alone
+      body.prepend(el('strong', { class: 'flag' }, `First wrong step: ${why}. `));
+      li.setAttribute('aria-label', `step ${i + 1}, first wrong step: ${why}`);
     }
     list.append(li);
   });

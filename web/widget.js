@@ -1,12 +1,23 @@
 // <step-verifier> — an embeddable verifier for educators. One module script:
 //   <script type="module" src=".../web/widget.js"></script>
+//
+// A worked solution to check (the element's text, or the `solution` attribute):
 //   <step-verifier problem="What is 17 x 4?" threshold="0.5">17 x 4 = 58
 //   So the answer is 58.</step-verifier>
-// Attributes: problem, threshold (default: the model's), model (base URL of the model files;
-// default: the shipped model beside this script), solution (else the element's text content).
+//
+// An exercise (no solution given): the student writes steps in a text area inside the widget;
+// every completed line is verified as it is written, and the first wrong step is marked with the
+// reason. With `answer` (and optionally `reference`) the verifier knows the exercise's answer:
+//   <step-verifier problem="A baker makes 17 trays of 4 cookies and sells 30. How many are left?"
+//                  answer="38" reference="17 * 4 = 68 cookies. 68 - 30 = 38."></step-verifier>
+// Anything in the page's HTML, `answer` and `reference` included, is visible to a student who
+// opens the page source.
+//
+// Attributes: problem, answer, reference, threshold (default: the model's), model (base URL of
+// the model files; default: the shipped model beside this script), solution.
 // Fires `verdict` (detail: the verdict object) or `verdict-error` (detail: {message}).
 import { VerifierClient } from './client.js';
-import { setMath, renderSteps, katexCss } from './render.js';
+import { setMath, renderSteps, katexCss, answerCheckText, REASONS } from './render.js';
 
 const DEFAULT_MODEL = new URL('../models/verifier/', import.meta.url).href;
 const STYLE = new URL('./style.css', import.meta.url).href;
@@ -20,35 +31,58 @@ function clientFor(model) {
   return shared.get(model);
 }
 
+function el(tag, props = {}) {
+  return Object.assign(document.createElement(tag), props);
+}
+
+/** The completed lines of a text area: every non-empty line, the last only when `all`. */
+function completedLines(text, all) {
+  const lines = text.split('\n');
+  if (!all) lines.pop(); // the line being typed
+  return lines.map((l) => l.trim()).filter((l) => l.length > 0);
+}
+
 class StepVerifier extends HTMLElement {
-  static observedAttributes = ['problem', 'threshold', 'solution', 'model'];
+  static observedAttributes = ['problem', 'threshold', 'solution', 'model', 'answer', 'reference'];
 
   constructor() {
     super();
     const root = this.attachShadow({ mode: 'open' });
-    for (const href of [katexCss, STYLE]) {
-      const link = document.createElement('link');
-      link.rel = 'stylesheet';
-      link.href = href;
-      root.append(link);
-    }
-    this.box = document.createElement('div');
+    for (const href of [katexCss, STYLE]) root.append(el('link', { rel: 'stylesheet', href }));
+    this.box = el('div');
     this.box.setAttribute('part', 'box');
-    this.box.style.cssText = 'border:1px solid #d5d9e0;border-radius:8px;padding:.6rem .8rem;background:#fff';
-    this.problemView = document.createElement('div');
-    this.problemView.className = 'problem';
-    this.list = document.createElement('ol');
-    this.list.className = 'steps';
-    this.summary = document.createElement('div');
-    this.summary.className = 'status';
+    this.box.style.cssText = 'border:1px solid #d5d9e0;border-radius:8px;padding:.6rem .8rem;background:#fff;max-width:100%;box-sizing:border-box';
+    this.problemView = el('div', { className: 'problem' });
+    this.editor = el('div', { className: 'exercise' });
+    const id = `sv-${Math.random().toString(36).slice(2)}`;
+    const label = el('label', { textContent: 'Your solution, one step per line (Enter ends a step; Ctrl+Enter checks the whole solution)' });
+    label.htmlFor = id;
+    this.input = el('textarea', { id, rows: 6, spellcheck: false });
+    this.input.style.cssText = 'width:100%;box-sizing:border-box;font:inherit';
+    this.check = el('button', { type: 'button', textContent: 'Check my solution' });
+    this.editor.append(label, this.input, this.check);
+    this.list = el('ol', { className: 'steps' });
+    this.summary = el('div', { className: 'status' });
+    this.summary.setAttribute('role', 'status');
+    this.summary.setAttribute('aria-live', 'polite');
     this.summary.style.color = '#333';
-    this.error = document.createElement('div');
-    this.error.className = 'error';
+    this.error = el('div', { className: 'error' });
     this.error.setAttribute('role', 'alert');
-    this.box.append(this.problemView, this.list, this.summary, this.error);
+    this.box.append(this.problemView, this.editor, this.list, this.summary, this.error);
     root.append(this.box);
     this.pending = null;
     this.run = 0;
+    this.session = null; // exercise mode: {problem, options, pushed: [lines], handle}
+    this.queue = Promise.resolve();
+    this.input.addEventListener('input', () => this.onType(false));
+    this.input.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) { e.preventDefault(); this.onType(true); }
+    });
+    this.check.addEventListener('click', () => this.onType(true));
+  }
+
+  get exerciseMode() {
+    return this.getAttribute('solution') === null && !(this.textContent || '').trim();
   }
 
   connectedCallback() {
@@ -60,40 +94,127 @@ class StepVerifier extends HTMLElement {
   }
 
   schedule() {
-    // Batch attribute changes made together into one scoring run.
+    // Batch attribute changes made together into one run.
     if (this.pending) return;
     this.pending = Promise.resolve().then(() => {
       this.pending = null;
-      return this.verify();
+      return this.exerciseMode ? this.resetExercise() : this.verify();
     });
   }
 
-  async verify() {
-    const run = ++this.run;
-    const problem = this.getAttribute('problem') ?? '';
-    const solution = this.getAttribute('solution') ?? this.textContent ?? '';
+  settings() {
     const thresholdAttr = this.getAttribute('threshold');
     const threshold = thresholdAttr === null ? undefined : Number(thresholdAttr);
-    const model = new URL(this.getAttribute('model') || DEFAULT_MODEL, document.baseURI).href;
+    if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new Error('the threshold must be between 0 and 1');
+    return {
+      problem: this.getAttribute('problem') ?? '',
+      model: new URL(this.getAttribute('model') || DEFAULT_MODEL, document.baseURI).href,
+      options: {
+        threshold,
+        answer: this.getAttribute('answer') || undefined,
+        reference: this.getAttribute('reference') || undefined,
+      },
+    };
+  }
+
+  show(verdict, backend) {
+    renderSteps(this.list, verdict.steps, verdict.first_bad_step, verdict.threshold);
+    const parts = [];
+    if (verdict.answer_check) parts.push(answerCheckText(verdict.answer_check));
+    if (verdict.first_bad_step === null) {
+      parts.push(verdict.steps.length ? 'no wrong step found' : '');
+    } else {
+      const reason = verdict.steps[verdict.first_bad_step].reason;
+      parts.push(`first wrong step: step ${verdict.first_bad_step + 1} — ${REASONS[reason] || reason}`);
+    }
+    parts.push(`PRM ${verdict.prm_score.toFixed(3)} · ORM ${verdict.orm_score.toFixed(3)} · ${backend}`);
+    this.summary.textContent = parts.filter(Boolean).join(' · ');
+    this.verdict = verdict;
+    this.dispatchEvent(new CustomEvent('verdict', { detail: verdict, bubbles: true, composed: true }));
+  }
+
+  fail(e) {
+    this.summary.textContent = '';
+    this.error.textContent = e.message;
+    this.dispatchEvent(new CustomEvent('verdict-error', { detail: { message: e.message }, bubbles: true, composed: true }));
+  }
+
+  // A worked solution: verify it whole.
+  async verify() {
+    const run = ++this.run;
+    this.editor.hidden = true;
+    const solution = this.getAttribute('solution') ?? this.textContent ?? '';
     this.error.textContent = '';
-    this.summary.textContent = 'verifying…';
-    setMath(this.problemView, problem);
+    this.summary.textContent = 'loading the verifier…';
     try {
-      if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new Error('threshold must be between 0 and 1');
+      const { problem, model, options } = this.settings();
+      setMath(this.problemView, problem);
       const { client, ready } = clientFor(model);
       const info = await ready;
-      const { verdict } = await client.scoreSolution(problem, solution, { threshold });
+      this.summary.textContent = 'verifying…';
+      const { verdict } = await client.scoreSolution(problem, solution, options);
       if (run !== this.run) return; // superseded by a newer run
-      renderSteps(this.list, verdict.steps, verdict.first_bad_step, verdict.threshold);
-      const bad = verdict.first_bad_step === null ? 'no step score below the threshold' : `first step whose step score is below ${verdict.threshold.toFixed(2)}: step ${verdict.first_bad_step + 1}`;
-      this.summary.textContent = `${bad} · PRM ${verdict.prm_score.toFixed(3)} · ORM ${verdict.orm_score.toFixed(3)} · ${info.backend}`;
-      this.verdict = verdict;
-      this.dispatchEvent(new CustomEvent('verdict', { detail: verdict, bubbles: true, composed: true }));
+      this.show(verdict, info.backend);
     } catch (e) {
+      if (run === this.run) this.fail(e);
+    }
+  }
+
+  // An exercise: a fresh text area; steps are streamed as they are completed.
+  async resetExercise() {
+    ++this.run;
+    this.editor.hidden = false;
+    this.error.textContent = '';
+    this.list.replaceChildren();
+    this.summary.textContent = 'write your solution, one step per line';
+    try {
+      const { problem } = this.settings();
+      setMath(this.problemView, problem);
+    } catch (e) {
+      this.fail(e);
+    }
+    await this.closeSession();
+    if (this.input.value.trim()) this.onType(false);
+  }
+
+  async closeSession() {
+    const s = this.session;
+    this.session = null;
+    if (s) await s.handle.end().catch(() => {});
+  }
+
+  // Steps are pushed in order, one change at a time.
+  onType(all) {
+    const run = this.run;
+    this.queue = this.queue.then(() => this.sync(all, run)).catch((e) => { if (run === this.run) this.fail(e); });
+  }
+
+  async sync(all, run) {
+    const lines = completedLines(this.input.value, all);
+    const { problem, model, options } = this.settings();
+    const { client, ready } = clientFor(model);
+    if (!this.session) this.summary.textContent = 'loading the verifier…';
+    const info = await ready;
+    if (run !== this.run) return;
+    // an edit above the last pushed step: start again
+    const s = this.session;
+    const extends_ = s && s.pushed.every((l, i) => lines[i] === l) && lines.length >= s.pushed.length;
+    if (!extends_) {
+      await this.closeSession();
+      if (!lines.length) { this.list.replaceChildren(); return; }
+      this.session = { pushed: [], handle: await client.start(problem, options) };
+    }
+    this.error.textContent = '';
+    let verdict = null;
+    for (const line of lines.slice(this.session.pushed.length)) {
+      this.summary.textContent = `checking step ${this.session.pushed.length + 1}…`;
+      verdict = await this.session.handle.push(line);
+      this.session.pushed.push(line);
       if (run !== this.run) return;
-      this.summary.textContent = '';
-      this.error.textContent = e.message;
-      this.dispatchEvent(new CustomEvent('verdict-error', { detail: { message: e.message }, bubbles: true, composed: true }));
+      this.show(verdict, info.backend);
+    }
+    if (all && this.session.pushed.length) {
+      this.show(await this.session.handle.verdict({ final: true }), info.backend);
     }
   }
 }

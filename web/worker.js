@@ -130,15 +130,22 @@ function session(id) {
 
 // Input errors are the user's to fix; anything else on WebGPU is treated as a device failure.
 function isGpuFailure(e) {
-  return verifier?.backend === 'webgpu' && !/^(bad input|tokenizer|model config|weights|threshold|steps must|unknown aggregate|the previous push)/.test(e.message);
+  return verifier?.backend === 'webgpu' && !/^(bad input|bad options|tokenizer|model config|weights|the threshold|steps must|unknown aggregate|the session is busy|an earlier step|no steps)/.test(e.message);
+}
+
+// The options object of Verifier.score / scoreSolution / start: only the fields that are set.
+function options(msg, keys = ['threshold', 'aggregate', 'answer', 'reference']) {
+  const o = {};
+  for (const k of keys) if (msg[k] !== undefined && msg[k] !== null && msg[k] !== '') o[k] = msg[k];
+  return o;
 }
 
 const handlers = {
   load,
   async score(msg) {
     const run = (v) => msg.steps
-      ? v.score(msg.problem, msg.steps, msg.threshold ?? undefined, msg.aggregate ?? undefined)
-      : v.scoreSolution(msg.problem, msg.solution, msg.threshold ?? undefined, msg.aggregate ?? undefined);
+      ? v.score(msg.problem, msg.steps, options(msg))
+      : v.scoreSolution(msg.problem, msg.solution, options(msg));
     const t0 = performance.now();
     let verdict;
     try {
@@ -150,8 +157,11 @@ const handlers = {
     }
     return { verdict, ms: performance.now() - t0, backend: verifier.backend, note: fallbackNote };
   },
+  async rejudge(msg) {
+    return need().rejudge(msg.problem, msg.verdict, options(msg));
+  },
   async start(msg) {
-    const s = need().start(msg.problem);
+    const s = need().start(msg.problem, options(msg));
     const id = nextSession++;
     sessions.set(id, s);
     return { session: id };
@@ -166,7 +176,7 @@ const handlers = {
     }
   },
   async verdict(msg) {
-    return session(msg.session).verdict(msg.threshold ?? undefined, msg.aggregate ?? undefined);
+    return session(msg.session).verdict(options(msg, ['threshold', 'aggregate', 'final']));
   },
   async end(msg) {
     const s = sessions.get(msg.session);

@@ -40,3 +40,39 @@ test('widget example fires verdict events equal to prm score', { timeout: 300_00
   await screenshot(page, 'widget-example');
   await page.close();
 });
+
+test('a student types a wrong solution into the exercise widget and sees its first wrong step', { timeout: 300_000 }, async () => {
+  const page = await browser.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(server.url + 'web/widget-example.html');
+  const steps = ['She makes 17 * 4 = 68 cookies.', 'She sells 40, so 68 - 40 = 28 are left.', 'The answer is 28.'];
+  // keyboard only: focus the text area, type line by line (each Enter completes a step), Ctrl+Enter checks
+  await page.locator('#ex3 textarea').focus();
+  await page.keyboard.type(steps.join('\n'));
+  await page.keyboard.press('Control+Enter');
+  await page.waitForFunction(() => window.verdicts?.ex3?.answer_check?.found === '28' && window.verdicts.ex3.steps.length === 3, null, { timeout: 240_000 });
+  const verdict = await page.evaluate(() => window.verdicts.ex3);
+  assert.equal(verdict.answer_check.expected, '38');
+  assert.equal(verdict.answer_check.matches, false);
+  assert.notEqual(verdict.first_bad_step, null, 'a wrong answer always names a step');
+  const { problem, answer, reference } = await page.evaluate(() => {
+    const e = document.getElementById('ex3');
+    return { problem: e.getAttribute('problem'), answer: e.getAttribute('answer'), reference: e.getAttribute('reference') };
+  });
+  const native = nativeVerdict({ problem, steps, answer, reference });
+  assert.equal(verdict.first_bad_step, native.first_bad_step);
+  assert.equal(verdict.steps[verdict.first_bad_step].reason, native.steps[native.first_bad_step].reason);
+  // the flagged step is marked in text (not by colour alone) with its reason, and the status says it
+  const flagged = await page.evaluate(() => {
+    const root = document.getElementById('ex3').shadowRoot;
+    const li = root.querySelector('li.step.first-bad');
+    return { index: li?.dataset.index, text: li?.textContent ?? '', status: root.querySelector('[role="status"]').textContent };
+  });
+  assert.equal(Number(flagged.index), native.first_bad_step);
+  assert.match(flagged.text, /First wrong step/);
+  assert.match(flagged.status, /does not match the expected answer 38/);
+  assert.deepEqual(errors, []);
+  await screenshot(page, 'widget-exercise');
+  await page.close();
+});

@@ -245,20 +245,20 @@ pub fn model_card(config: &ModelConfig) -> String {
         heads = a.num_heads,
         vocab = a.vocab_size,
         train = pretty(t),
-        rule = match config.prior {
+        rule = match config.decision.rule().prior {
             Some(p) => format!(
                 "first bad step: the first whose step score (prior {p:.3} updated by the step's change of\n\
                  log-odds) is below the threshold {:.3}",
-                config.threshold
+                config.decision.threshold()
             ),
             None => format!(
                 "first bad step: the first whose score is below the threshold {:.3}",
-                config.threshold
+                config.decision.threshold()
             ),
         },
-        agg = config.aggregate,
-        cs = config.calibration.scale,
-        cb = config.calibration.bias,
+        agg = config.decision.aggregate(),
+        cs = config.decision.calibration().scale,
+        cb = config.decision.calibration().bias,
         params = parameters(a) as f64 / 1e6,
         metrics = metrics_tables(&config.metrics),
         st = config.limits.max_step_tokens,
@@ -275,10 +275,7 @@ mod tests {
         let with = |training: Value| ModelConfig {
             architecture: verifier_core::VerifierConfig::new(),
             limits: Default::default(),
-            threshold: 0.5,
-            prior: None,
-            aggregate: Default::default(),
-            calibration: Default::default(),
+            decision: verifier_core::Decision::untuned(),
             metrics: Value::Null,
             training,
         };

@@ -8,9 +8,8 @@ use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use serde_json::json;
 use verifier_core::{
-    Aggregate, Check, Scorer, check_step,
-    scorer::Calibration,
-    verdict::{StepRule, combine, logit, sigmoid},
+    Aggregate, Calibration, Check, Scorer, StepRule, check_step,
+    decision::{check_threshold, combine, logit, sigmoid},
 };
 use verifier_data::{DataDir, sources};
 
@@ -34,6 +33,8 @@ pub struct EvalArgs {
 pub enum EvalCommand {
     /// F1 of first-error detection on ProcessBench-format files.
     Processbench(ProcessBenchArgs),
+    /// Exercise mode: ProcessBench gsm8k and math with the answer (and a reference) known.
+    Exercise(crate::exercise::ExerciseArgs),
 }
 
 #[derive(Args, Debug)]
@@ -112,7 +113,7 @@ pub struct ReportArgs {
     pub cache: Option<PathBuf>,
 }
 
-fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
+pub(crate) fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
     let dir = common
         .model
         .clone()
@@ -121,18 +122,9 @@ fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
     Ok((model_dir::load(&dir, &device)?, dir))
 }
 
-fn check_threshold(t: Option<f64>) -> Result<()> {
-    if let Some(t) = t
-        && !(0.0..=1.0).contains(&t)
-    {
-        bail!("--threshold must be between 0 and 1");
-    }
-    Ok(())
-}
-
 /// Probabilities kept on disk per (model files, data set, items), so that the metrics can be
 /// recomputed without scoring again. Without a folder it only scores.
-struct ScoreCache {
+pub(crate) struct ScoreCache {
     dir: Option<PathBuf>,
     model_key: u64,
 }
@@ -146,7 +138,7 @@ impl ScoreCache {
         }
     }
 
-    fn new(dir: Option<PathBuf>, model_dir: &Path, scorer: &Scorer) -> Result<Self> {
+    pub(crate) fn new(dir: Option<PathBuf>, model_dir: &Path, scorer: &Scorer) -> Result<Self> {
         use std::hash::{DefaultHasher, Hash, Hasher};
         if dir.is_none() {
             return Ok(Self::none());
@@ -158,8 +150,10 @@ impl ScoreCache {
                 .with_context(|| format!("cannot read {}", path.display()))?
                 .hash(&mut h);
         }
+        // the network's probabilities are uncalibrated (the calibration is the decision's); the
+        // identity calibration stays in the key so that existing caches keep their names
         let c = &scorer.config;
-        serde_json::to_string(&(&c.architecture, &c.limits, &c.calibration))?.hash(&mut h);
+        serde_json::to_string(&(&c.architecture, &c.limits, &Calibration::default()))?.hash(&mut h);
         Ok(ScoreCache {
             dir,
             model_key: h.finish(),
@@ -212,7 +206,7 @@ impl ScoreCache {
 }
 
 /// Step scores (PRM) and ORM score of each item; an item that cannot be scored is an error.
-fn score_items(
+pub(crate) fn score_items(
     scorer: &Scorer,
     cache: &ScoreCache,
     items: &[(&str, &[String])],
@@ -380,18 +374,20 @@ fn position_scaled(sets: &[Vec<f64>], prior: Option<f64>, decay: f64) -> Vec<Vec
 pub fn run(args: EvalArgs) -> Result<()> {
     match args.command {
         Some(EvalCommand::Processbench(pb)) => run_processbench(pb),
+        Some(EvalCommand::Exercise(ex)) => crate::exercise::run(ex),
         None => run_report(args.report),
     }
 }
 
 fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
-    check_threshold(args.common.threshold)?;
+    check_threshold(args.common.threshold).context("--threshold")?;
     let (scorer, _) = load(&args.common)?;
     let cache = ScoreCache::none();
-    let rule = StepRule {
-        threshold: args.common.threshold.unwrap_or(scorer.config.threshold),
-        prior: scorer.config.prior,
-    };
+    let decision = scorer
+        .config
+        .decision
+        .with_overrides(args.common.threshold, None)?;
+    let rule = decision.rule();
     let mut rows = Vec::new();
     for f in &args.files {
         let items = sources::processbench_file(f)?;
@@ -402,7 +398,8 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
-        let set = score_processbench(&scorer, &cache, &name, &items, args.common.batch_tokens)?;
+        let mut set = score_processbench(&scorer, &cache, &name, &items, args.common.batch_tokens)?;
+        set.calibrate(decision.calibration());
         let scores = if args.no_checks {
             &set.scores
         } else {
@@ -430,7 +427,7 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
                 "model + arithmetic checks"
             }
         );
-        print_pb_table("file", &rows, avg);
+        print_pb_table("file", &rows, Some(avg));
     }
     Ok(())
 }
@@ -458,7 +455,7 @@ fn take<T>(mut v: Vec<T>, limit: Option<usize>) -> Vec<T> {
 
 /// `n` items spread evenly over `v` (all of them without a limit): for sets stored sorted or
 /// grouped, where the first `n` would be all of one kind or a handful of problems.
-fn take_spread<T>(v: Vec<T>, limit: Option<usize>) -> Vec<T> {
+pub(crate) fn take_spread<T>(v: Vec<T>, limit: Option<usize>) -> Vec<T> {
     match limit {
         Some(n) if n < v.len() => {
             let len = v.len();
@@ -547,14 +544,14 @@ fn best_of_n(
 }
 
 fn run_report(args: ReportArgs) -> Result<()> {
-    check_threshold(args.common.threshold)?;
+    check_threshold(args.common.threshold).context("--threshold")?;
     let data = DataDir::open(&args.data)?;
-    let (mut scorer, dir) = load(&args.common)?;
-    // Everything is scored by the network alone and calibrated here: the calibration is fitted
-    // and the rule chosen on the same scale whatever calibration the model already carries (the
-    // prior grid is not invariant under a calibration, so choosing on already-calibrated scores
-    // would pick another rule than the model's first evaluation did).
-    let stored_calibration = std::mem::take(&mut scorer.config.calibration);
+    let (scorer, dir) = load(&args.common)?;
+    // The network's probabilities are uncalibrated, so the calibration is fitted and the rule
+    // chosen on the same scale whatever calibration the model already carries (the prior grid is
+    // not invariant under a calibration, so choosing on already-calibrated scores would pick
+    // another rule than the model's first evaluation did).
+    let stored_calibration = scorer.config.decision.calibration();
     let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
     let bt = args.common.batch_tokens;
     std::fs::create_dir_all(&args.out)
@@ -658,7 +655,7 @@ fn run_report(args: ReportArgs) -> Result<()> {
     let stored = if args.update_model {
         chosen
     } else {
-        scorer.config.rule()
+        scorer.config.decision.rule()
     };
     let rule = StepRule {
         threshold: args.common.threshold.unwrap_or(stored.threshold),
@@ -919,9 +916,10 @@ fn update_model(
     report: &serde_json::Value,
 ) -> Result<()> {
     let mut cfg = model_dir::read_config(dir)?;
-    cfg.threshold = rule.threshold;
-    cfg.prior = rule.prior;
-    cfg.calibration = calibration;
+    cfg.decision = cfg
+        .decision
+        .with_rule(rule)?
+        .with_calibration(calibration)?;
     cfg.metrics = report.clone();
     model_dir::write_atomic(
         &dir.join(model_dir::CONFIG),
@@ -935,7 +933,11 @@ fn update_model(
 }
 
 /// One ProcessBench table for the terminal: a row per subset or file, then the average.
-fn print_pb_table(first: &str, rows: &[(String, metrics::PbScore)], average: f64) {
+pub(crate) fn print_pb_table(
+    first: &str,
+    rows: &[(String, metrics::PbScore)],
+    average: Option<f64>,
+) {
     println!(
         "{first:<16} {:>6} {:>10} {:>10} {:>8}",
         "n", "acc(err)", "acc(cor)", "F1"
@@ -949,14 +951,16 @@ fn print_pb_table(first: &str, rows: &[(String, metrics::PbScore)], average: f64
             100.0 * s.f1
         );
     }
-    println!(
-        "{:<16} {:>6} {:>10} {:>10} {:>8.1}",
-        "average",
-        "",
-        "",
-        "",
-        100.0 * average
-    );
+    if let Some(average) = average {
+        println!(
+            "{:<16} {:>6} {:>10} {:>10} {:>8.1}",
+            "average",
+            "",
+            "",
+            "",
+            100.0 * average
+        );
+    }
 }
 
 fn print_report(r: &serde_json::Value) {
@@ -980,7 +984,7 @@ fn print_report(r: &serde_json::Value) {
     print_pb_table(
         "ProcessBench",
         &subsets,
-        r["processbench_average_f1"].as_f64().unwrap_or(0.0),
+        Some(r["processbench_average_f1"].as_f64().unwrap_or(0.0)),
     );
     for (key, what) in [
         ("processbench_model_only", "model alone"),
@@ -1068,7 +1072,10 @@ mod tests {
         );
         let scaled = &position_scaled(&sets, Some(0.8), 1.0)[0];
         let base = plain.step_scores(&sets[0]);
-        assert!((scaled[0] - base[0]).abs() < 1e-12, "the first step is unchanged");
+        assert!(
+            (scaled[0] - base[0]).abs() < 1e-12,
+            "the first step is unchanged"
+        );
         // the third step changes nothing (0.3 after 0.3): it scores the prior, raised by ln 3
         assert!((logit(scaled[2]) - (logit(0.8) + 3f64.ln())).abs() < 1e-9);
         assert_eq!(scaled[3], 0.0, "a false claim stays flagged");

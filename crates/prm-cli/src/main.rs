@@ -6,6 +6,7 @@ mod card;
 mod checks;
 mod device;
 mod eval;
+mod exercise;
 mod metrics;
 mod model_dir;
 mod plots;

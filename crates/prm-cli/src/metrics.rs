@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use verifier_core::{Aggregate, verdict::StepRule};
+use verifier_core::{Aggregate, StepRule};
 
 /// Area under the ROC curve (ties get half credit). `None` when one class is absent.
 pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
@@ -44,9 +44,17 @@ pub struct PbScore {
 
 /// ProcessBench F1: the rule's first bad step vs the label (-1 = all correct).
 pub fn processbench_f1(step_scores: &[Vec<f64>], labels: &[i64], rule: StepRule) -> PbScore {
+    let preds: Vec<i64> = step_scores
+        .iter()
+        .map(|s| rule.first_bad(s).map_or(-1, |i| i as i64))
+        .collect();
+    f1_of_predictions(&preds, labels)
+}
+
+/// ProcessBench F1 of predicted first bad steps (-1: none) against the labels (-1: all correct).
+pub fn f1_of_predictions(preds: &[i64], labels: &[i64]) -> PbScore {
     let (mut err_n, mut err_ok, mut cor_n, mut cor_ok) = (0usize, 0usize, 0usize, 0usize);
-    for (s, &l) in step_scores.iter().zip(labels) {
-        let pred = rule.first_bad(s).map_or(-1, |i| i as i64);
+    for (&pred, &l) in preds.iter().zip(labels) {
         if l < 0 {
             cor_n += 1;
             cor_ok += usize::from(pred == -1);

@@ -32,6 +32,7 @@ pub fn run(args: SamplesArgs) -> Result<()> {
     let mut samples = Vec::new();
     for sub in ["gsm8k", "math"] {
         let items = sources::processbench(&data, sub)?;
+        let known = crate::exercise::known(&data, sub)?;
         let kinds: [(&str, fn(&sources::ProcessBenchItem) -> bool); 3] = [
             ("right answer, wrong step", |i| {
                 i.label >= 0 && i.final_answer_correct == Some(true)
@@ -51,6 +52,7 @@ pub fn run(args: SamplesArgs) -> Result<()> {
                     "id": it.id, "title": title(&it.problem), "kind": format!("{kind}, ProcessBench {sub}"),
                     "problem": it.problem, "steps": it.steps, "label": it.label,
                     "final_answer_correct": it.final_answer_correct,
+                    "answer": known.get(&verifier_data::problem_key(&it.problem)).map(|k| &k.0),
                 }));
             }
         }
@@ -63,6 +65,8 @@ pub fn run(args: SamplesArgs) -> Result<()> {
         .map(|b| {
             json!({
                 "problem": b.problem, "source": "GSM8K held-out, 4 model solutions",
+                // the answer of a correct solution is the problem's answer
+                "answer": b.candidates.iter().find(|c| c.correct).map(|c| &c.answer),
                 "solutions": b.candidates.iter().map(|c| json!({"steps": c.steps, "correct": c.correct})).collect::<Vec<_>>(),
             })
         })

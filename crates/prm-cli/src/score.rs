@@ -4,7 +4,7 @@ use std::{io::Read, path::PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use verifier_core::{Aggregate, ScoreRequest, Scorer, Verdict};
+use verifier_core::{Aggregate, Decision, FlagReason, ScoreRequest, Scorer, Verdict, split_steps};
 
 use crate::{device, model_dir};
 
@@ -24,17 +24,23 @@ pub struct ScoreArgs {
     pub json: bool,
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// The known final answer (exercise mode; overrides the request's "answer").
+    #[arg(long)]
+    pub answer: Option<String>,
+    /// A reference solution, one step per line (exercise mode; overrides the request's "reference").
+    #[arg(long, value_name = "FILE")]
+    pub reference: Option<PathBuf>,
     /// Request JSON file, or - for standard input.
     #[arg(default_value = "-")]
     pub input: String,
 }
 
-/// Score one request with a loaded scorer.
+/// Score one request with a loaded scorer and a decision (the model's, or with a caller's
+/// threshold and aggregate: [`Decision::with_overrides`]).
 pub fn score_request(
     scorer: &Scorer,
     req: ScoreRequest,
-    threshold: Option<f64>,
-    aggregate: Option<Aggregate>,
+    decision: &Decision,
 ) -> Result<(Verdict, Vec<String>)> {
     let enc = scorer.encoder.encode(&req.problem, &req.steps)?;
     let probs = scorer
@@ -42,18 +48,15 @@ pub fn score_request(
         .into_data()
         .try_to_vec::<f32>()
         .map_err(|e| anyhow::anyhow!("read-back: {e:?}"))?;
+    let exercise = req.exercise();
     Ok((
-        scorer.verdict(req.steps, &probs, threshold, aggregate)?,
+        scorer.verdict(req.steps, &probs, decision, exercise.as_ref())?,
         enc.warnings,
     ))
 }
 
 pub fn run(args: ScoreArgs) -> Result<()> {
-    if let Some(t) = args.threshold
-        && !(0.0..=1.0).contains(&t)
-    {
-        anyhow::bail!("--threshold must be between 0 and 1");
-    }
+    verifier_core::decision::check_threshold(args.threshold).context("--threshold")?;
     let bytes = if args.input == "-" {
         let mut b = Vec::new();
         std::io::stdin()
@@ -63,15 +66,34 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     } else {
         std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?
     };
-    let req = ScoreRequest::from_json(&bytes)?;
+    let mut req = ScoreRequest::from_json(&bytes)?;
+    if let Some(a) = args.answer {
+        req.answer = Some(a);
+    }
+    if let Some(f) = &args.reference {
+        let text = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+        let text = String::from_utf8(text).map_err(|e| {
+            anyhow::anyhow!(
+                "{} is not UTF-8 (byte {})",
+                f.display(),
+                e.utf8_error().valid_up_to()
+            )
+        })?;
+        req.reference = Some(split_steps(&text));
+    }
     let device = device::select(&args.device)?;
     let dir = args
         .model
         .clone()
         .unwrap_or_else(model_dir::default_model_dir);
     let scorer = model_dir::load(&dir, &device)?;
-    let (verdict, warnings) = score_request(&scorer, req, args.threshold, args.aggregate)?;
-    for w in warnings {
+    let decision = scorer
+        .config
+        .decision
+        .with_overrides(args.threshold, args.aggregate)
+        .context("--threshold")?;
+    let (verdict, warnings) = score_request(&scorer, req, &decision)?;
+    for w in warnings.iter().chain(&verdict.warnings) {
         eprintln!("warning: {w}");
     }
     if args.json {
@@ -80,6 +102,18 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         print_table(&verdict);
     }
     Ok(())
+}
+
+/// Why a step is flagged, in words.
+pub fn reason_text(r: FlagReason) -> &'static str {
+    match r {
+        FlagReason::FalseClaim => "a false arithmetic claim",
+        FlagReason::LowScore => "the model doubts this step",
+        FlagReason::DivergesFromReference => "a result the reference solution does not have",
+        FlagReason::WrongFinalAnswer => {
+            "the final answer is wrong; the step the model trusts least"
+        }
+    }
 }
 
 fn print_table(v: &Verdict) {
@@ -117,12 +151,24 @@ fn print_table(v: &Verdict) {
     println!();
     println!("PRM score ({}): {:.3}", v.aggregate, v.prm_score);
     println!("ORM score: {:.3}", v.orm_score);
-    match v.first_bad_step {
-        Some(i) => println!(
-            "first step whose step score is below {:.2}: step {} (0-based {i})",
-            v.threshold,
-            i + 1
+    if let Some(c) = &v.answer_check {
+        let verdict = match c.matches {
+            Some(true) => "matches",
+            Some(false) => "does not match",
+            None => "cannot be compared",
+        };
+        println!(
+            "answer check: expected {}, found {} — {verdict}",
+            c.expected,
+            c.found.as_deref().unwrap_or("(none)")
+        );
+    }
+    match (v.first_bad_step, v.reason()) {
+        (Some(i), Some(r)) => println!(
+            "first bad step: step {} (0-based {i}): {}",
+            i + 1,
+            reason_text(r)
         ),
-        None => println!("no step score below {:.2}", v.threshold),
+        _ => println!("no bad step (no step score below {:.2})", v.threshold),
     }
 }

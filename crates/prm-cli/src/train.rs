@@ -620,10 +620,7 @@ pub fn unevaluated_config(
     ModelConfig {
         architecture,
         limits,
-        threshold: 0.5,
-        prior: None,
-        aggregate: Default::default(),
-        calibration: Default::default(),
+        decision: verifier_core::Decision::untuned(),
         metrics: serde_json::json!({}),
         training,
     }

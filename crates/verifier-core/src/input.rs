@@ -1,8 +1,11 @@
-//! The score request: `{"problem": "...", "steps": [...]}` or `{"problem": "...", "solution": "..."}`.
+//! The score request: `{"problem": "...", "steps": [...]}` or `{"problem": "...", "solution": "..."}`,
+//! optionally with what the caller knows of the exercise: `"answer"` (the final answer) and
+//! `"reference"` (a reference solution, a text or a list of steps).
 
 use serde::Deserialize;
 
 use crate::{
+    decision::Exercise,
     error::{Result, VerifierError},
     steps::split_steps,
 };
@@ -18,6 +21,28 @@ struct RawRequest {
     steps: Option<Vec<String>>,
     #[serde(default)]
     solution: Option<String>,
+    #[serde(default)]
+    answer: Option<String>,
+    #[serde(default)]
+    reference: Option<ReferenceField>,
+}
+
+/// A reference solution as a text or as steps.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(untagged)]
+pub enum ReferenceField {
+    Text(String),
+    Steps(Vec<String>),
+}
+
+impl ReferenceField {
+    /// The reference's steps (a text is split by the shared splitter).
+    pub fn into_steps(self) -> Vec<String> {
+        match self {
+            ReferenceField::Text(t) => split_steps(&t),
+            ReferenceField::Steps(s) => s,
+        }
+    }
 }
 
 /// A problem and its solution steps, validated.
@@ -25,6 +50,10 @@ struct RawRequest {
 pub struct ScoreRequest {
     pub problem: String,
     pub steps: Vec<String>,
+    /// The known final answer (exercise mode).
+    pub answer: Option<String>,
+    /// A reference solution's steps (exercise mode).
+    pub reference: Option<Vec<String>>,
 }
 
 impl ScoreRequest {
@@ -45,7 +74,31 @@ impl ScoreRequest {
         if let Some(i) = steps.iter().position(|s| s.trim().is_empty()) {
             return Err(VerifierError::BadInput(format!("step {} is empty", i + 1)));
         }
-        Ok(ScoreRequest { problem, steps })
+        Ok(ScoreRequest {
+            problem,
+            steps,
+            answer: None,
+            reference: None,
+        })
+    }
+
+    /// The same request with what the caller knows of the exercise.
+    pub fn with_exercise(mut self, answer: Option<String>, reference: Option<Vec<String>>) -> Self {
+        self.answer = answer;
+        self.reference = reference;
+        self
+    }
+
+    /// What the request knows of the exercise, ready for the decision (`None` when nothing).
+    pub fn exercise(&self) -> Option<Exercise> {
+        if self.answer.is_none() && self.reference.is_none() {
+            return None;
+        }
+        Some(Exercise::new(
+            &self.problem,
+            self.answer.as_deref(),
+            self.reference.as_deref(),
+        ))
     }
 
     /// Parse request JSON bytes (must be UTF-8).
@@ -67,7 +120,8 @@ impl ScoreRequest {
                 "malformed JSON ({e}); expected {{\"problem\": str, \"steps\": [str]}} or {{\"problem\": str, \"solution\": str}}"
             ))
         })?;
-        match (raw.steps, raw.solution) {
+        let reference = raw.reference.map(ReferenceField::into_steps);
+        let req = match (raw.steps, raw.solution) {
             (Some(steps), None) => Self::new(raw.problem, steps),
             (None, Some(solution)) => Self::from_solution(&raw.problem, &solution),
             (Some(_), Some(_)) => Err(VerifierError::BadInput(
@@ -76,7 +130,8 @@ impl ScoreRequest {
             (None, None) => Err(VerifierError::BadInput(
                 "missing \"steps\" (a list) or \"solution\" (a text)".into(),
             )),
-        }
+        }?;
+        Ok(req.with_exercise(raw.answer, reference))
     }
 }
 
@@ -90,6 +145,25 @@ mod tests {
         assert_eq!(a.steps, vec!["a", "b"]);
         let b = ScoreRequest::from_json(br#"{"problem":"p","solution":"a\nb"}"#).unwrap();
         assert_eq!(a, b);
+        assert!(a.exercise().is_none());
+    }
+
+    #[test]
+    fn answer_and_reference_are_optional_fields() {
+        let r = ScoreRequest::from_json(
+            br#"{"problem":"p 3","steps":["a"],"answer":"38","reference":"3 + 4 = 7\nso 38"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.answer.as_deref(), Some("38"));
+        assert_eq!(r.reference.as_ref().map(Vec::len), Some(2));
+        let l =
+            ScoreRequest::from_json(br#"{"problem":"p","steps":["a"],"reference":["x","y","z"]}"#)
+                .unwrap();
+        assert_eq!(l.reference.map(|r| r.len()), Some(3));
+        let err = ScoreRequest::from_json(br#"{"problem":"p","steps":["a"],"answer":7}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("malformed JSON"), "{err}");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! defined, and scores become a verdict. No file or network I/O; compiles for native and wasm32.
 
 pub mod arith;
+pub mod decision;
 pub mod encode;
 pub mod error;
 pub mod input;
@@ -12,10 +13,11 @@ pub mod steps;
 pub mod verdict;
 
 pub use arith::{Check, check_step, first_false_claim};
+pub use decision::{Calibration, Decision, Exercise, ExerciseRule, StepRule};
 pub use encode::{Encoded, Limits, StepEncoder};
 pub use error::{Result, VerifierError};
 pub use input::ScoreRequest;
 pub use model::{Verifier, VerifierConfig};
 pub use scorer::{ModelConfig, ModelFiles, Scorer, Stream};
 pub use steps::split_steps;
-pub use verdict::{Aggregate, StepVerdict, Verdict};
+pub use verdict::{Aggregate, AnswerCheck, FlagReason, StepVerdict, Verdict};

@@ -9,11 +9,12 @@ use burn::{
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    decision::{Decision, Exercise},
     encode::{Encoded, Limits, StepEncoder, Window, plan_windows},
     error::{Result, VerifierError},
     model::{BlockCache, Verifier, VerifierConfig},
     quant::{CompactLoad, CompactSave},
-    verdict::{Aggregate, StepRule, Verdict, logit, sigmoid as sigmoid_f64},
+    verdict::Verdict,
 };
 
 /// Block index given to padding: larger than any real block, so no real token attends to it.
@@ -25,17 +26,10 @@ pub struct ModelConfig {
     pub architecture: VerifierConfig,
     #[serde(default)]
     pub limits: Limits,
-    /// Step threshold, chosen on the ProcessBench gsm8k subset.
-    pub threshold: f64,
-    /// The step rule's prior (see [`StepRule`]), chosen with the threshold; absent: the threshold
-    /// applies to the scores after each step.
-    #[serde(default)]
-    pub prior: Option<f64>,
-    #[serde(default)]
-    pub aggregate: Aggregate,
-    /// Post-hoc calibration of the step probabilities (identity when absent).
-    #[serde(default)]
-    pub calibration: Calibration,
+    /// How probabilities become a verdict: `threshold`, `prior`, `aggregate`, `calibration` and
+    /// `exercise`, stored at the top level of `config.json`.
+    #[serde(flatten)]
+    pub decision: Decision,
     /// Measured metrics and how the model was trained (free-form, written by `prm train/eval`).
     #[serde(default)]
     pub metrics: serde_json::Value,
@@ -45,130 +39,8 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub fn from_json(bytes: &[u8]) -> Result<Self> {
-        let cfg: ModelConfig = serde_json::from_slice(bytes)
-            .map_err(|e| VerifierError::Config(format!("cannot read config.json: {e}")))?;
-        StepRule::new(cfg.threshold, cfg.prior).map_err(|e| match e {
-            VerifierError::BadInput(m) => VerifierError::Config(m),
-            e => e,
-        })?;
-        let c = &cfg.calibration;
-        if !(c.scale.is_finite() && c.bias.is_finite() && c.scale > 0.0) {
-            return Err(VerifierError::Config(format!(
-                "calibration needs a positive finite scale and a finite bias, got {} and {}",
-                c.scale, c.bias
-            )));
-        }
-        Ok(cfg)
-    }
-
-    /// The stored step rule.
-    pub fn rule(&self) -> StepRule {
-        StepRule {
-            threshold: self.threshold,
-            prior: self.prior,
-        }
-    }
-}
-
-/// Platt scaling of the step head: `p = sigmoid(scale * logit + bias)`. A positive scale keeps the
-/// order of the scores (and so the ROC curve), it only moves them towards observed frequencies.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Calibration {
-    pub scale: f64,
-    pub bias: f64,
-}
-
-impl Default for Calibration {
-    fn default() -> Self {
-        Calibration {
-            scale: 1.0,
-            bias: 0.0,
-        }
-    }
-}
-
-impl Calibration {
-    /// True for the identity (no calibration).
-    pub fn is_identity(self) -> bool {
-        self == Calibration::default()
-    }
-
-    /// Calibrate one probability (on the host, for already read-back scores).
-    pub fn apply(self, p: f64) -> f64 {
-        if self.is_identity() {
-            return p;
-        }
-        sigmoid_f64(self.scale * logit(p) + self.bias)
-    }
-
-    /// The rule on calibrated scores that makes the same decisions as `rule` on the scores before
-    /// this calibration: the threshold is mapped, and so is the log-odds drop the prior allows.
-    pub fn map_rule(self, rule: StepRule) -> StepRule {
-        let threshold = self.apply(rule.threshold);
-        let prior = rule.prior.map(|p| {
-            sigmoid_f64(logit(threshold) + self.scale * (logit(p) - logit(rule.threshold)))
-        });
-        StepRule { threshold, prior }
-    }
-
-    /// Fit `scale` and `bias` by logistic regression of `labels` on the logits of `probs`
-    /// (Newton's method with backtracking on the log-loss, plus a tiny ridge term so separable
-    /// data stays finite). `None` if there are no positive or no negative labels.
-    pub fn fit(probs: &[f64], labels: &[bool]) -> Option<Calibration> {
-        let pos = labels.iter().filter(|&&y| y).count();
-        if pos == 0 || pos == labels.len() {
-            return None;
-        }
-        let z: Vec<f64> = probs.iter().map(|&p| logit(p)).collect();
-        let ridge = 1e-6 * labels.len() as f64;
-        let loss = |a: f64, b: f64| -> f64 {
-            let data: f64 = z
-                .iter()
-                .zip(labels)
-                .map(|(&zi, &yi)| {
-                    // log(1 + e^-m) with m the signed margin, computed without overflow
-                    let m = if yi { a * zi + b } else { -(a * zi + b) };
-                    if m >= 0.0 {
-                        (-m).exp().ln_1p()
-                    } else {
-                        -m + m.exp().ln_1p()
-                    }
-                })
-                .sum();
-            data + 0.5 * ridge * ((a - 1.0).powi(2) + b * b)
-        };
-        let (mut a, mut b) = (0.0f64, 0.0f64);
-        for _ in 0..100 {
-            let (mut ga, mut gb, mut haa, mut hab, mut hbb) =
-                (ridge * (a - 1.0), ridge * b, ridge, 0.0, ridge);
-            for (&zi, &yi) in z.iter().zip(labels) {
-                let q = 1.0 / (1.0 + (-(a * zi + b)).exp());
-                let r = q - f64::from(u8::from(yi));
-                let w = q * (1.0 - q);
-                ga += r * zi;
-                gb += r;
-                haa += w * zi * zi;
-                hab += w * zi;
-                hbb += w;
-            }
-            let det = haa * hbb - hab * hab;
-            if det <= 0.0 || !det.is_finite() {
-                break;
-            }
-            let da = (hbb * ga - hab * gb) / det;
-            let db = (haa * gb - hab * ga) / det;
-            let current = loss(a, b);
-            let mut t = 1.0;
-            while loss(a - t * da, b - t * db) > current && t > 1e-6 {
-                t *= 0.5;
-            }
-            a -= t * da;
-            b -= t * db;
-            if t * (da.abs() + db.abs()) < 1e-10 {
-                break;
-            }
-        }
-        (a.is_finite() && b.is_finite() && a > 0.0).then_some(Calibration { scale: a, bias: b })
+        serde_json::from_slice(bytes)
+            .map_err(|e| VerifierError::Config(format!("cannot read config.json: {e}")))
     }
 }
 
@@ -337,7 +209,7 @@ impl Scorer {
         })
     }
 
-    /// Step and answer probabilities at every marker of a batch of windows: `[markers, 2]`, rows
+    /// Step and answer probabilities (uncalibrated: the [`Decision`] calibrates) at every marker of a batch of windows: `[markers, 2]`, rows
     /// in window order then marker order; column 0 is the PRM probability, column 1 the ORM
     /// probability. Still on the device: read back with `into_data` / `into_data_async`.
     pub fn marker_probabilities(&self, windows: &[&WindowInput]) -> Tensor<2> {
@@ -360,23 +232,9 @@ impl Scorer {
             .collect();
         let rows = gather_rows(hidden, &flat);
         sigmoid(Tensor::cat(
-            vec![
-                self.step_logits(model, rows.clone()),
-                model.orm_logits(rows),
-            ],
+            vec![model.prm_logits(rows.clone()), model.orm_logits(rows)],
             1,
         ))
-    }
-
-    /// The step head's logits, calibrated.
-    fn step_logits<const D: usize>(&self, model: &Verifier, hidden: Tensor<D>) -> Tensor<D> {
-        let c = self.config.calibration;
-        let logits = model.prm_logits(hidden);
-        if c.is_identity() {
-            logits
-        } else {
-            logits * c.scale + c.bias
-        }
     }
 
     /// Probabilities `[n_steps, 2]` of one encoded solution (all its windows in one batch).
@@ -387,13 +245,14 @@ impl Scorer {
     }
 
     /// Turn read-back probabilities (`[n_steps, 2]` row-major, as from [`Scorer::probabilities`])
-    /// into the verdict: step scores from column 0, the ORM score from the last step's column 1.
+    /// into the verdict by `decision`: step probabilities from column 0, the ORM score from the
+    /// last step's column 1.
     pub fn verdict(
         &self,
         steps: Vec<String>,
         probs: &[f32],
-        threshold: Option<f64>,
-        aggregate: Option<Aggregate>,
+        decision: &Decision,
+        exercise: Option<&Exercise>,
     ) -> Result<Verdict> {
         let n = steps.len();
         if n == 0 || probs.len() != 2 * n {
@@ -404,16 +263,7 @@ impl Scorer {
             )));
         }
         let scores: Vec<f64> = probs.chunks(2).map(|p| p[0] as f64).collect();
-        Ok(Verdict::new(
-            steps,
-            &scores,
-            probs[2 * n - 1] as f64,
-            aggregate.unwrap_or(self.config.aggregate),
-            StepRule::new(
-                threshold.unwrap_or(self.config.threshold),
-                self.config.prior,
-            )?,
-        ))
+        Ok(decision.verdict(steps, &scores, probs[2 * n - 1] as f64, exercise))
     }
 
     /// Start a streaming session for `problem`.
@@ -462,7 +312,7 @@ impl Scorer {
             .reshape([1, self.config.architecture.hidden_size]);
         let logits = Tensor::cat(
             vec![
-                self.step_logits(&self.model, marker.clone()),
+                self.model.prm_logits(marker.clone()),
                 self.model.orm_logits(marker),
             ],
             0,

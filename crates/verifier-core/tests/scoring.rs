@@ -31,10 +31,7 @@ fn small_scorer(limits: Limits) -> Scorer {
     let config = ModelConfig {
         architecture: arch,
         limits,
-        threshold: 0.5,
-        prior: None,
-        aggregate: Default::default(),
-        calibration: Default::default(),
+        decision: verifier_core::Decision::untuned(),
         metrics: serde_json::Value::Null,
         training: serde_json::Value::Null,
     };
@@ -226,10 +223,9 @@ fn weights_round_trip_and_bad_weights_are_errors() {
 }
 
 #[test]
-fn calibration_moves_step_scores_on_both_paths() -> Result<(), Box<dyn std::error::Error>> {
-    use verifier_core::scorer::Calibration;
-    // one scorer, scored before and after setting the calibration (two scorers built one after
-    // the other do not get the same random weights)
+fn the_network_is_uncalibrated_and_the_decision_calibrates()
+-> Result<(), Box<dyn std::error::Error>> {
+    use verifier_core::Calibration;
     let mut cal = small_scorer(Limits::default());
     let c = Calibration {
         scale: 0.5,
@@ -237,21 +233,26 @@ fn calibration_moves_step_scores_on_both_paths() -> Result<(), Box<dyn std::erro
     };
     let st = steps(5);
     let p = whole(&cal, "How many apples?", &st);
-    cal.config.calibration = c;
+    cal.config.decision = cal.config.decision.with_calibration(c)?;
     let q = whole(&cal, "How many apples?", &st);
-    for (a, b) in p.chunks(2).zip(q.chunks(2)) {
-        assert!(
-            (c.apply(a[0] as f64) - b[0] as f64).abs() < 1e-4,
-            "step score {} -> {}",
-            a[0],
-            b[0]
-        );
-        assert_eq!(a[1], b[1], "the answer head is not calibrated");
+    assert_eq!(
+        p, q,
+        "the network's probabilities do not depend on the calibration"
+    );
+    let texts: Vec<String> = st.iter().map(|s| s.to_string()).collect();
+    let v = cal.verdict(texts, &q, &cal.config.decision, None)?;
+    for (s, raw) in v.steps.iter().zip(q.chunks(2)) {
+        assert!((s.model_score - c.apply(raw[0] as f64)).abs() < 1e-12);
     }
+    assert_eq!(
+        v.orm_score,
+        q[q.len() - 1] as f64,
+        "the answer head is not calibrated"
+    );
     assert_close(&streamed(&cal, "How many apples?", &st), &q);
     // a config with a nonsensical calibration is refused
-    let mut bad = cal.config.clone();
-    bad.calibration.scale = -1.0;
+    let mut bad = serde_json::to_value(&cal.config)?;
+    bad["calibration"]["scale"] = serde_json::json!(-1.0);
     let e = ModelConfig::from_json(&serde_json::to_vec(&bad)?);
     assert!(matches!(e, Err(VerifierError::Config(_))));
     // an old config without the field loads as the identity
@@ -260,13 +261,13 @@ fn calibration_moves_step_scores_on_both_paths() -> Result<(), Box<dyn std::erro
         .ok_or("config is an object")?
         .remove("calibration");
     let old = ModelConfig::from_json(&serde_json::to_vec(&v)?)?;
-    assert_eq!(old.calibration, Calibration::default());
+    assert_eq!(old.decision.calibration(), Calibration::default());
     Ok(())
 }
 
 #[test]
 fn calibration_fit_recovers_a_known_scaling() -> Result<(), &'static str> {
-    use verifier_core::scorer::Calibration;
+    use verifier_core::Calibration;
     // Labels drawn (deterministically) from sigmoid(0.4 z - 0.7): the fit must find about that.
     let truth = Calibration {
         scale: 0.4,
@@ -298,7 +299,7 @@ fn calibration_fit_recovers_a_known_scaling() -> Result<(), &'static str> {
 
 #[test]
 fn a_calibration_carries_the_step_rule_through() -> Result<(), verifier_core::VerifierError> {
-    use verifier_core::{scorer::Calibration, verdict::StepRule};
+    use verifier_core::{Calibration, StepRule};
     let cal = Calibration {
         scale: 0.57,
         bias: -0.59,

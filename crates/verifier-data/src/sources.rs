@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 use serde::Deserialize;
 use verifier_core::split_steps;
 
-use crate::{DataDir, LabeledSolution, Result, grade, problem_key, read_json, read_jsonl};
+use verifier_core::decision::answer;
+
+use crate::{DataDir, LabeledSolution, Result, problem_key, read_json, read_jsonl};
 
 // ---------------------------------------------------------------- PRM800K
 
@@ -109,7 +111,7 @@ pub fn gsm8k_reference(item: &Gsm8kItem) -> (Vec<String>, Option<String>) {
         .map(|(b, _)| b)
         .unwrap_or(&item.answer);
     let steps = split_steps(&strip_calculator(body));
-    (steps, grade::gsm8k_reference_answer(&item.answer))
+    (steps, answer::gsm8k_reference_answer(&item.answer))
 }
 
 pub fn gsm8k(data: &DataDir, split: &str) -> Result<Vec<Gsm8kItem>> {
@@ -193,8 +195,8 @@ pub fn gsm8k_model_solutions(
             .iter()
             .map(|s| {
                 let text = strip_calculator(&s.solution);
-                let answer = grade::extract_final_answer(&text)
-                    .map(|a| grade::normalize_answer(&a))
+                let answer = answer::extract_final_answer(&text)
+                    .map(|a| answer::normalize_answer(&a))
                     .unwrap_or_default();
                 Candidate {
                     steps: split_steps(&text),
@@ -307,7 +309,7 @@ pub fn qwen_best_of_8(data: &DataDir) -> Result<Vec<BestOfN>> {
                 .zip(&r.pred_score)
                 .map(|(((resp, pred), &correct), ps)| Candidate {
                     steps: split_steps(resp),
-                    answer: grade::normalize_answer(pred),
+                    answer: answer::normalize_answer(pred),
                     correct,
                     reference_score: ps.first().copied(),
                 })

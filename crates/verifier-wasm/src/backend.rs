@@ -8,7 +8,7 @@ use burn::prelude::*;
 use verifier_core::ScoreRequest;
 use wasm_bindgen::prelude::*;
 
-use crate::{Inner, js_err, load_scorer, now_ms, read_back};
+use crate::engine::{Inner, js_err, load_scorer, now_ms, read_back};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendChoice {

@@ -1,32 +1,37 @@
 //! The browser surface of the verifier (the only wasm-bindgen crate): a `Verifier` class that
 //! loads the model from bytes on WebGPU or the CPU, scores whole solutions, and streams steps
-//! through a `Session` whose cost per step does not grow with the steps before it.
+//! through a `Session` whose cost per step does not grow with the steps before it. The verdict is
+//! made by the decision layer of `verifier-core`, the same code as the native CLI's.
 //!
 //! Errors reach JavaScript as exceptions with a one-line message; nothing here panics on bad input.
 
 use std::{cell::RefCell, rc::Rc};
 
-use burn::prelude::*;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use verifier_core::{
-    Aggregate, Check, ModelFiles, ScoreRequest, Scorer, Stream, Verdict, check_step,
-    verdict::{StepRule, combine},
+    Aggregate, Decision, ScoreRequest, Verdict, decision::check_threshold, input::ReferenceField,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 mod backend;
+mod engine;
 
 pub use backend::{BackendChoice, webgpu_available};
+use engine::{Inner, SessionState, js_err, now_ms, read_back1};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** One arithmetic claim of a step, checked exactly (`expected`: the right value when false). */
 export interface Check { claim: string; holds: boolean; expected: string | null }
+/** Why a step is the first bad one. */
+export type FlagReason = "false_claim" | "low_score" | "diverges_from_reference" | "wrong_final_answer";
 /** One scored step: `score` (the probability that the reasoning is still right after it) is
  * `model_score`, or 0 when a check fails; `step_score` is the step's own score, the one the
  * threshold applies to (the prior updated by this step's change of belief). */
-export interface StepVerdict { text: string; score: number; step_score: number; model_score: number; checks: Check[] }
+export interface StepVerdict { text: string; score: number; step_score: number; model_score: number; checks: Check[]; reason: FlagReason | null }
+/** The solution's final answer against the known one (exercise mode). */
+export interface AnswerCheck { expected: string; found: string | null; matches: boolean | null }
 /** The verdict: the same object as `prm score --json`. */
 export interface Verdict {
   steps: StepVerdict[];
@@ -36,11 +41,24 @@ export interface Verdict {
   threshold: number;
   /** The rule's prior (null: step scores are the scores after each step). */
   prior: number | null;
-  /** 0-based index of the first step whose step score is below the threshold, or null. */
+  /** 0-based index of the first bad step, or null; its `reason` says why. */
   first_bad_step: number | null;
+  /** null unless an answer was given. */
+  answer_check: AnswerCheck | null;
+  warnings: string[];
 }
-/** What `Session.push` resolves to. */
-export interface PushedStep { index: number; text: string; score: number; model_score: number; checks: Check[]; orm_score: number; ms: number; warnings: string[] }
+/** Options of `score`, `scoreSolution` and `start`. */
+export interface ScoreOptions {
+  /** Step threshold (default: the model's). */
+  threshold?: number;
+  aggregate?: "product" | "min" | "last";
+  /** The known final answer: exercise mode. */
+  answer?: string;
+  /** A reference solution, as a text or as steps. */
+  reference?: string | string[];
+}
+/** What `Session.push` resolves to: the verdict over the steps so far, and this step's index. */
+export interface PushedVerdict extends Verdict { index: number; ms: number }
 /** What `auto` measured on each backend. */
 export interface ProbeResult { backend: "webgpu" | "cpu"; ms: number }
 "#;
@@ -50,73 +68,53 @@ pub fn start() {
     console_error_panic_hook::set_once();
 }
 
-fn js_err(e: impl std::fmt::Display) -> JsValue {
-    JsError::new(&e.to_string()).into()
-}
-
 /// JSON-compatible conversion: `None` becomes `null`, maps become plain objects.
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(js_err)
 }
 
-fn now_ms() -> f64 {
-    js_sys::Date::now()
-}
-
-struct Inner {
-    scorer: Scorer,
-    backend: String,
-    adapter: String,
-    /// How `auto` decided, when it ran: (backend, probe milliseconds).
-    probe: Vec<(String, f64)>,
-}
-
-async fn read_back(t: Tensor<2>) -> Result<Vec<f32>, JsValue> {
-    t.into_data_async()
-        .await
-        .map_err(|e| {
-            js_err(format!(
-                "reading results back from the device failed: {e:?}"
-            ))
-        })?
-        .try_to_vec::<f32>()
-        .map_err(|e| js_err(format!("unexpected result type: {e:?}")))
-}
-
-async fn read_back1(t: Tensor<1>) -> Result<Vec<f32>, JsValue> {
-    let n = t.dims()[0];
-    read_back(t.reshape([1, n])).await
-}
-
-fn parse_aggregate(a: Option<String>) -> Result<Option<Aggregate>, JsValue> {
-    a.map(|s| s.parse::<Aggregate>().map_err(js_err))
-        .transpose()
-}
-
-fn check_threshold(t: Option<f64>) -> Result<(), JsValue> {
-    match t {
-        Some(t) if !(0.0..=1.0).contains(&t) => Err(js_err("threshold must be between 0 and 1")),
-        _ => Ok(()),
-    }
-}
-
-async fn score_inner(
-    inner: &Inner,
-    req: ScoreRequest,
+/// The options object of `score`, `scoreSolution`, `start` and `Session.verdict`.
+#[derive(Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Options {
     threshold: Option<f64>,
-    aggregate: Option<Aggregate>,
-) -> Result<Verdict, JsValue> {
-    let enc = inner
-        .scorer
-        .encoder
-        .encode(&req.problem, &req.steps)
-        .map_err(js_err)?;
-    let probs = read_back(inner.scorer.probabilities(&enc)).await?;
-    inner
-        .scorer
-        .verdict(req.steps, &probs, threshold, aggregate)
-        .map_err(js_err)
+    aggregate: Option<String>,
+    answer: Option<String>,
+    reference: Option<ReferenceField>,
+    /// `Session.verdict` only: the solution is finished.
+    #[serde(rename = "final")]
+    complete: Option<bool>,
+}
+
+impl Options {
+    fn parse(v: JsValue) -> Result<Options, JsValue> {
+        if v.is_undefined() || v.is_null() {
+            return Ok(Options::default());
+        }
+        serde_wasm_bindgen::from_value(v).map_err(|e| {
+            js_err(format!(
+                "bad options ({e}); expected {{threshold?: number, aggregate?: string, answer?: string, reference?: string | string[]}}"
+            ))
+        })
+    }
+
+    /// The model's decision with this call's threshold and aggregate.
+    fn decision(&self, model: &Decision) -> Result<Decision, JsValue> {
+        let aggregate = self
+            .aggregate
+            .as_deref()
+            .map(str::parse::<Aggregate>)
+            .transpose()
+            .map_err(js_err)?;
+        model
+            .with_overrides(self.threshold, aggregate)
+            .map_err(js_err)
+    }
+
+    fn exercise(self, req: ScoreRequest) -> ScoreRequest {
+        req.with_exercise(self.answer, self.reference.map(ReferenceField::into_steps))
+    }
 }
 
 /// A loaded verifier.
@@ -143,7 +141,7 @@ impl Verifier {
                 .unwrap_or("auto")
                 .parse()
                 .map_err(js_err)?;
-            let inner = backend::load(choice, &config, &tokenizer, weights).await?;
+            let inner = Inner::load(choice, &config, &tokenizer, weights).await?;
             Ok(Verifier {
                 inner: Rc::new(inner),
             }
@@ -186,7 +184,7 @@ impl Verifier {
     /// The step threshold stored with the model.
     #[wasm_bindgen(getter)]
     pub fn threshold(&self) -> f64 {
-        self.inner.scorer.config.threshold
+        self.inner.scorer.config.decision.threshold()
     }
 
     /// The model's settings and metrics (`config.json`).
@@ -202,16 +200,16 @@ impl Verifier {
         &self,
         problem: String,
         #[wasm_bindgen(unchecked_param_type = "string[]")] steps: JsValue,
-        threshold: Option<f64>,
-        aggregate: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "ScoreOptions | undefined")] options: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            check_threshold(threshold)?;
+            let options = Options::parse(options)?;
+            let decision = options.decision(&inner.scorer.config.decision)?;
             let steps: Vec<String> = serde_wasm_bindgen::from_value(steps)
                 .map_err(|_| js_err("steps must be an array of strings"))?;
-            let req = ScoreRequest::new(problem, steps).map_err(js_err)?;
-            to_js(&score_inner(&inner, req, threshold, parse_aggregate(aggregate)?).await?)
+            let req = options.exercise(ScoreRequest::new(problem, steps).map_err(js_err)?);
+            to_js(&inner.score(req, &decision).await?)
         })
     }
 
@@ -221,27 +219,64 @@ impl Verifier {
         &self,
         problem: String,
         solution: String,
-        threshold: Option<f64>,
-        aggregate: Option<String>,
+        #[wasm_bindgen(unchecked_param_type = "ScoreOptions | undefined")] options: JsValue,
     ) -> js_sys::Promise {
         let inner = self.inner.clone();
         future_to_promise(async move {
-            check_threshold(threshold)?;
-            let req = ScoreRequest::from_solution(&problem, &solution).map_err(js_err)?;
-            to_js(&score_inner(&inner, req, threshold, parse_aggregate(aggregate)?).await?)
+            let options = Options::parse(options)?;
+            let decision = options.decision(&inner.scorer.config.decision)?;
+            let req =
+                options.exercise(ScoreRequest::from_solution(&problem, &solution).map_err(js_err)?);
+            to_js(&inner.score(req, &decision).await?)
         })
     }
 
+    /// Decide again on a verdict this verifier made, with other options (a threshold, a known
+    /// answer, a reference): the model's scores are kept, only the decision layer runs again (no
+    /// second pass of the network). Returns the new verdict.
+    #[wasm_bindgen(unchecked_return_type = "Verdict")]
+    pub fn rejudge(
+        &self,
+        problem: String,
+        #[wasm_bindgen(unchecked_param_type = "Verdict")] verdict: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ScoreOptions | undefined")] options: JsValue,
+    ) -> Result<JsValue, JsValue> {
+        let options = Options::parse(options)?;
+        let decision = options.decision(&self.inner.scorer.config.decision)?;
+        let v: Verdict = serde_wasm_bindgen::from_value(verdict)
+            .map_err(|e| js_err(format!("not a verdict: {e}")))?;
+        let req = options.exercise(
+            ScoreRequest::new(problem, v.steps.iter().map(|s| s.text.clone()).collect())
+                .map_err(js_err)?,
+        );
+        let exercise = req.exercise();
+        to_js(&decision.decide(v.steps, v.orm_score, exercise.as_ref(), true))
+    }
+
     /// Start streaming a solution to `problem`: push steps one at a time to the returned session.
-    pub fn start(&self, problem: String) -> Result<Session, JsValue> {
+    /// `options` as for `score` (the answer is compared once the solution states it).
+    pub fn start(
+        &self,
+        problem: String,
+        #[wasm_bindgen(unchecked_param_type = "ScoreOptions | undefined")] options: JsValue,
+    ) -> Result<Session, JsValue> {
+        let options = Options::parse(options)?;
+        let decision = options.decision(&self.inner.scorer.config.decision)?;
         let stream = self.inner.scorer.start(&problem).map_err(js_err)?;
+        let exercise = ScoreRequest {
+            problem,
+            steps: Vec::new(),
+            answer: options.answer,
+            reference: options.reference.map(ReferenceField::into_steps),
+        }
+        .exercise();
         Ok(Session {
             inner: self.inner.clone(),
             state: Rc::new(RefCell::new(SessionState {
                 stream,
-                steps: Vec::new(),
-                scores: Vec::new(),
-                orm: f64::NAN,
+                decision,
+                exercise,
+                slots: Vec::new(),
             })),
         })
     }
@@ -253,13 +288,6 @@ pub fn split_steps(solution: &str) -> Vec<String> {
     verifier_core::split_steps(solution)
 }
 
-struct SessionState {
-    stream: Stream,
-    steps: Vec<String>,
-    scores: Vec<f64>,
-    orm: f64,
-}
-
 /// A streaming session: one problem, steps pushed as they arrive.
 #[wasm_bindgen]
 pub struct Session {
@@ -269,56 +297,48 @@ pub struct Session {
 
 #[derive(Serialize)]
 struct Pushed {
+    #[serde(flatten)]
+    verdict: Verdict,
+    /// The index of the step this push scored.
     index: usize,
-    text: String,
-    /// The model's score combined with the checks (`verdict::combine`).
-    score: f64,
-    model_score: f64,
-    checks: Vec<Check>,
-    orm_score: f64,
     /// Milliseconds from the push to the read-back of its score.
     ms: f64,
-    warnings: Vec<String>,
 }
 
 #[wasm_bindgen]
 impl Session {
-    /// Score one more step. Resolves to `{index, text, score, model_score, checks, orm_score, ms,
-    /// warnings}`; the step scores of the rule are in `verdict()`.
-    /// Earlier steps are not re-read (their keys and values are cached).
-    #[wasm_bindgen(unchecked_return_type = "Promise<PushedStep>")]
+    /// Score one more step. Resolves to the verdict over the steps so far (the step rule is
+    /// causal: earlier steps keep their marks) with this step's `index` and `ms`. Earlier steps
+    /// are not re-read (their keys and values are cached). Pushes may overlap: each gets its own
+    /// index in push order.
+    #[wasm_bindgen(unchecked_return_type = "Promise<PushedVerdict>")]
     pub fn push(&self, step: String) -> js_sys::Promise {
         let inner = self.inner.clone();
         let state = self.state.clone();
         future_to_promise(async move {
             let t0 = now_ms();
-            let (probs, index, warnings) = {
+            let (probs, index) = {
                 let mut st = state
                     .try_borrow_mut()
-                    .map_err(|_| js_err("the previous push has not finished yet"))?;
-                let before = st.stream.warnings.len();
+                    .map_err(|_| js_err("the session is busy"))?;
+                let index = st.slots.len();
                 let probs = inner.scorer.push(&mut st.stream, &step).map_err(js_err)?;
-                let warnings = st.stream.warnings[before..].to_vec();
-                (probs, st.steps.len(), warnings)
+                st.slots.push(None);
+                (probs, index)
             };
             let values = read_back1(probs).await?;
-            let (score, orm) = (values[0] as f64, values[1] as f64);
             let mut st = state
                 .try_borrow_mut()
-                .map_err(|_| js_err("the previous push has not finished yet"))?;
-            st.steps.push(step.clone());
-            st.scores.push(score);
-            st.orm = orm;
-            let checks = check_step(&step);
+                .map_err(|_| js_err("the session is busy"))?;
+            let step = st.decision.step(step, values[0] as f64);
+            st.slots[index] = Some((step, values[1] as f64));
+            let verdict = st
+                .verdict(&st.decision, false)
+                .ok_or_else(|| js_err("an earlier step is still being scored"))?;
             to_js(&Pushed {
+                verdict,
                 index,
-                score: combine(score, &checks),
-                model_score: score,
-                checks,
-                text: step,
-                orm_score: orm,
                 ms: now_ms() - t0,
-                warnings,
             })
         })
     }
@@ -326,53 +346,37 @@ impl Session {
     /// Number of steps scored so far.
     #[wasm_bindgen(getter)]
     pub fn length(&self) -> usize {
-        self.state.borrow().scores.len()
+        self.state
+            .borrow()
+            .slots
+            .iter()
+            .map_while(Option::as_ref)
+            .count()
     }
 
-    /// The verdict over the steps pushed so far (same object as `Verifier.score`).
+    /// The verdict over the steps scored so far (same object as `Verifier.score`), with this
+    /// call's `threshold` and `aggregate`; `{final: true}` when the solution is finished (its
+    /// final answer is then compared even where not stated explicitly).
     #[wasm_bindgen(unchecked_return_type = "Verdict")]
     pub fn verdict(
         &self,
-        threshold: Option<f64>,
-        aggregate: Option<String>,
+        #[wasm_bindgen(
+            unchecked_param_type = "{threshold?: number, aggregate?: string, final?: boolean} | undefined"
+        )]
+        options: JsValue,
     ) -> Result<JsValue, JsValue> {
-        check_threshold(threshold)?;
+        let options = Options::parse(options)?;
+        check_threshold(options.threshold).map_err(js_err)?;
         let st = self
             .state
             .try_borrow()
             .map_err(|_| js_err("a push is still running"))?;
-        if st.scores.is_empty() {
-            return Err(js_err("no steps pushed yet"));
-        }
-        let cfg = &self.inner.scorer.config;
-        let rule = StepRule::new(threshold.unwrap_or(cfg.threshold), cfg.prior).map_err(js_err)?;
-        let v = Verdict::new(
-            st.steps.clone(),
-            &st.scores,
-            st.orm,
-            parse_aggregate(aggregate)?.unwrap_or(cfg.aggregate),
-            rule,
-        );
+        let decision = options.decision(&st.decision)?;
+        let v = st
+            .verdict(&decision, options.complete.unwrap_or(false))
+            .ok_or_else(|| js_err("no steps scored yet"))?;
         to_js(&v)
     }
-}
-
-/// Load a scorer for a device (shared by both backends).
-fn load_scorer(
-    config: &[u8],
-    tokenizer: &[u8],
-    weights: Vec<u8>,
-    device: &Device,
-) -> Result<Scorer, JsValue> {
-    Scorer::load(
-        ModelFiles {
-            config,
-            tokenizer,
-            weights,
-        },
-        device,
-    )
-    .map_err(js_err)
 }
 
 /// Rust-side API (used by the wasm-bindgen tests): the same operations without JS promises.
@@ -384,23 +388,27 @@ impl Verifier {
         weights: Vec<u8>,
     ) -> Result<Verifier, JsValue> {
         Ok(Verifier {
-            inner: Rc::new(backend::load(choice, config, tokenizer, weights).await?),
+            inner: Rc::new(Inner::load(choice, config, tokenizer, weights).await?),
         })
     }
 
-    pub async fn score_steps(&self, problem: &str, steps: Vec<String>) -> Result<Verdict, JsValue> {
-        let req = ScoreRequest::new(problem.to_string(), steps).map_err(js_err)?;
-        score_inner(&self.inner, req, None, None).await
+    /// Score with the model's decision (and, optionally, a known answer).
+    pub async fn score_steps(
+        &self,
+        problem: &str,
+        steps: Vec<String>,
+        answer: Option<String>,
+    ) -> Result<Verdict, JsValue> {
+        let req = ScoreRequest::new(problem.to_string(), steps)
+            .map_err(js_err)?
+            .with_exercise(answer, None);
+        self.inner
+            .score(req, &self.inner.scorer.config.decision)
+            .await
     }
 
-    /// Stream `steps` through a session; returns the per-step scores as they arrived.
+    /// Stream `steps` through a session; returns the model's probability of each step.
     pub async fn stream_steps(&self, problem: &str, steps: &[String]) -> Result<Vec<f64>, JsValue> {
-        let mut stream = self.inner.scorer.start(problem).map_err(js_err)?;
-        let mut out = Vec::new();
-        for s in steps {
-            let t = self.inner.scorer.push(&mut stream, s).map_err(js_err)?;
-            out.push(read_back1(t).await?[0] as f64);
-        }
-        Ok(out)
+        self.inner.stream_probabilities(problem, steps).await
     }
 }

@@ -46,7 +46,7 @@ async fn check(choice: BackendChoice, limit: usize) -> String {
         .expect("model loads");
     for case in cases().into_iter().take(limit) {
         let verdict = v
-            .score_steps(&case.problem, case.steps.clone())
+            .score_steps(&case.problem, case.steps.clone(), None)
             .await
             .expect("scores");
         assert_eq!(verdict.steps.len(), case.native.steps.len());
@@ -94,6 +94,22 @@ async fn webgpu_backend_matches_native() {
     );
     // SwiftShader WebGPU is slow: two short solutions.
     assert_eq!(check(BackendChoice::WebGpu, 2).await, "webgpu");
+}
+
+#[wasm_bindgen_test]
+async fn a_known_wrong_answer_names_a_step_in_the_browser_too() {
+    let v = Verifier::load(BackendChoice::Cpu, CONFIG, TOKENIZER, WEIGHTS.to_vec())
+        .await
+        .expect("model loads");
+    let case = &cases()[0];
+    let verdict = v
+        .score_steps(&case.problem, case.steps.clone(), Some("38".into()))
+        .await
+        .expect("scores");
+    let check = verdict.answer_check.expect("an answer was given");
+    assert_eq!(check.matches, Some(false), "{check:?}");
+    assert!(verdict.first_bad_step.is_some());
+    assert!(verdict.reason().is_some());
 }
 
 #[wasm_bindgen_test]

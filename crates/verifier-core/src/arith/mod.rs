@@ -738,5 +738,54 @@ pub fn check_step(text: &str) -> Vec<Check> {
     out
 }
 
+/// The exact value of a whole text read as one closed arithmetic expression (`\frac{3}{4}`,
+/// `-12.50`, `15%`, `2^{10}`), with the decimals it is written with when it is a single literal
+/// (`None` for an expression) and whether it is a percentage. `None` when the text is anything
+/// else (a word, a variable, an irrational root, a tuple).
+pub fn exact_value(text: &str) -> Option<(BigRational, Option<u32>, bool)> {
+    if text.len() > MAX_CHECK_BYTES {
+        return None;
+    }
+    let toks: Vec<Token> = normalize(tokenize(text))
+        .into_iter()
+        .filter(|t| t.tok != Tok::Dollar)
+        .collect();
+    let v = evaluate(&toks, text.contains('\\'))?;
+    let lit = literal(&toks);
+    Some((v.q, lit.map(|l| l.0), v.pct || lit.is_some_and(|l| l.1)))
+}
+
+/// The quantities a text works with: every number it writes, and every result it states (the
+/// arithmetic right after an `=`, evaluated exactly). Used to compare a solution with a reference.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Quantities {
+    pub numbers: Vec<BigRational>,
+    pub results: Vec<BigRational>,
+}
+
+pub fn quantities(text: &str) -> Quantities {
+    let mut out = Quantities::default();
+    if text.len() > MAX_CHECK_BYTES {
+        return out;
+    }
+    let latex = text.contains('\\');
+    let toks = normalize(tokenize(text));
+    for (i, t) in toks.iter().enumerate() {
+        match &t.tok {
+            Tok::Num { value, .. } => out.numbers.push(value.clone()),
+            Tok::Eq { .. } => {
+                let end = arith_run(&toks, i + 1, false);
+                if end > i + 1
+                    && let Some(v) = evaluate(&toks[i + 1..end], latex)
+                {
+                    out.results.push(v.q);
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests;

@@ -1,0 +1,386 @@
+//! `prm eval exercise`: exercise mode measured on ProcessBench gsm8k and math, where the problem's
+//! answer and a reference solution are known (GSM8K and MATH test sets, matched by problem text).
+//! Every verdict is made by the model's own [`Decision`]; the exercise rule (the thresholds for a
+//! matching and a non-matching answer, and whether the reference is used) is chosen on gsm8k only,
+//! as the reference-free threshold is, so math is held out.
+
+use std::{collections::HashMap, path::PathBuf};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use serde::Serialize;
+use serde_json::json;
+use verifier_core::{Decision, Exercise, ExerciseRule, StepVerdict, decision::answer, split_steps};
+use verifier_data::{DataDir, problem_key, sources};
+
+use crate::{
+    eval::{Common, ScoreCache, load, print_pb_table, score_items, take_spread},
+    metrics::{self, PbScore},
+    model_dir,
+};
+
+#[derive(Args, Debug)]
+pub struct ExerciseArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Folder for exercise.json.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Use only N items of each subset, spread over it (quick runs).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Keep the model's probabilities in this folder (the same files as `prm eval --cache`).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Store the chosen exercise rule in the model's config.json.
+    #[arg(long)]
+    pub update_model: bool,
+}
+
+/// One ProcessBench item with what an educator would know of it.
+struct Item {
+    problem: String,
+    label: i64,
+    answer_correct: Option<bool>,
+    answer: String,
+    reference: Vec<String>,
+    /// The steps as the decision layer made them (calibrated, checked).
+    steps: Vec<StepVerdict>,
+    orm: f64,
+}
+
+/// The known answer and reference solution of every test problem, by problem text.
+pub(crate) fn known(
+    data: &DataDir,
+    subset: &str,
+) -> Result<HashMap<String, (String, Vec<String>)>> {
+    let mut out = HashMap::new();
+    match subset {
+        "gsm8k" => {
+            for it in sources::gsm8k(data, "test")? {
+                let (steps, a) = sources::gsm8k_reference(&it);
+                if let Some(a) = a {
+                    out.insert(problem_key(&it.question), (a, steps));
+                }
+            }
+        }
+        "math" => {
+            for it in sources::math(data, "test")? {
+                if let Some(a) = answer::extract_boxed(&it.solution) {
+                    out.insert(problem_key(&it.problem), (a, split_steps(&it.solution)));
+                }
+            }
+        }
+        other => bail!("no answers known for {other}"),
+    }
+    Ok(out)
+}
+
+/// How the answer grader agrees with ProcessBench's `final_answer_correct`.
+#[derive(Default, Serialize)]
+struct Agreement {
+    items: usize,
+    /// The solution's answer said to match, and the benchmark says it is correct / wrong.
+    matches_correct: usize,
+    matches_wrong: usize,
+    /// Said not to match, and the benchmark says wrong / correct.
+    differs_wrong: usize,
+    differs_correct: usize,
+    undecided: usize,
+    /// Of the "matches", the share that is right; of the correct answers, the share said to match.
+    match_precision: f64,
+    match_recall: f64,
+}
+
+fn agreement(items: &[Item]) -> Agreement {
+    let mut a = Agreement::default();
+    for it in items {
+        let Some(correct) = it.answer_correct else {
+            continue;
+        };
+        a.items += 1;
+        let texts: Vec<&str> = it.steps.iter().map(|s| s.text.as_str()).collect();
+        let said = answer::final_answer(&texts, true).and_then(|f| answer::compare(&f, &it.answer));
+        match (said, correct) {
+            (Some(true), true) => a.matches_correct += 1,
+            (Some(true), false) => a.matches_wrong += 1,
+            (Some(false), false) => a.differs_wrong += 1,
+            (Some(false), true) => a.differs_correct += 1,
+            (None, _) => a.undecided += 1,
+        }
+    }
+    let said_match = a.matches_correct + a.matches_wrong;
+    let correct = items
+        .iter()
+        .filter(|it| it.answer_correct == Some(true))
+        .count();
+    a.match_precision = a.matches_correct as f64 / said_match.max(1) as f64;
+    a.match_recall = a.matches_correct as f64 / correct.max(1) as f64;
+    a
+}
+
+/// What to tell the decision of each item.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    ReferenceFree,
+    Answer,
+    AnswerAndReference,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::ReferenceFree => "reference-free",
+            Mode::Answer => "answer known",
+            Mode::AnswerAndReference => "answer + reference",
+        }
+    }
+}
+
+/// The first bad step of every item under `decision` in `mode`.
+fn predictions(items: &[Item], decision: &Decision, mode: Mode) -> Vec<Option<usize>> {
+    items
+        .iter()
+        .map(|it| {
+            let exercise = match mode {
+                Mode::ReferenceFree => None,
+                Mode::Answer => Some(Exercise::new(&it.problem, Some(&it.answer), None)),
+                Mode::AnswerAndReference => Some(Exercise::new(
+                    &it.problem,
+                    Some(&it.answer),
+                    Some(&it.reference),
+                )),
+            };
+            decision
+                .decide(it.steps.clone(), it.orm, exercise.as_ref(), true)
+                .first_bad_step
+        })
+        .collect()
+}
+
+/// ProcessBench F1 of predictions, and the exact first-error rate on the erroneous items whose
+/// final answer is wrong (where exercise mode always names a step).
+#[derive(Serialize)]
+struct Row {
+    #[serde(flatten)]
+    f1: PbScore,
+    wrong_answer_items: usize,
+    wrong_answer_located: usize,
+    wrong_answer_exact_rate: f64,
+}
+
+fn row(items: &[Item], preds: &[Option<usize>]) -> Row {
+    let labels: Vec<i64> = items.iter().map(|i| i.label).collect();
+    let as_idx: Vec<i64> = preds.iter().map(|p| p.map_or(-1, |i| i as i64)).collect();
+    let (mut n, mut ok) = (0, 0);
+    for (it, &p) in items.iter().zip(&as_idx) {
+        if it.label >= 0 && it.answer_correct == Some(false) {
+            n += 1;
+            ok += usize::from(p == it.label);
+        }
+    }
+    Row {
+        f1: metrics::f1_of_predictions(&as_idx, &labels),
+        wrong_answer_items: n,
+        wrong_answer_located: ok,
+        wrong_answer_exact_rate: ok as f64 / n.max(1) as f64,
+    }
+}
+
+/// Choose the exercise rule on gsm8k: the mismatch threshold that locates the first error of the
+/// wrong-answer items best, whether the reference helps there, then the match threshold with the
+/// best F1 (first of equals, so the strictest).
+fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
+    let localised = |rule: ExerciseRule, mode: Mode| -> Result<usize> {
+        Ok(row(items, &predictions(items, &base.with_exercise(rule)?, mode)).wrong_answer_located)
+    };
+    let start = base.exercise();
+    let mut best = (start, localised(start, Mode::Answer)?);
+    for t in metrics::threshold_grid() {
+        let r = ExerciseRule {
+            mismatch_threshold: t,
+            ..start
+        };
+        let n = localised(r, Mode::Answer)?;
+        if n > best.1 {
+            best = (r, n);
+        }
+    }
+    let mut rule = best.0;
+    let with = localised(
+        ExerciseRule {
+            use_reference: true,
+            ..rule
+        },
+        Mode::AnswerAndReference,
+    )?;
+    let without = localised(
+        ExerciseRule {
+            use_reference: false,
+            ..rule
+        },
+        Mode::AnswerAndReference,
+    )?;
+    rule.use_reference = with > without;
+    let f1 = |r: ExerciseRule| -> Result<f64> {
+        Ok(row(
+            items,
+            &predictions(items, &base.with_exercise(r)?, Mode::Answer),
+        )
+        .f1
+        .f1)
+    };
+    let mut best = (
+        0.0,
+        f1(ExerciseRule {
+            match_threshold: 0.0,
+            ..rule
+        })?,
+    );
+    for t in metrics::threshold_grid()
+        .into_iter()
+        .take_while(|&t| t <= 0.5)
+    {
+        let v = f1(ExerciseRule {
+            match_threshold: t,
+            ..rule
+        })?;
+        if v > best.1 {
+            best = (t, v);
+        }
+    }
+    rule.match_threshold = best.0;
+    Ok(rule)
+}
+
+pub fn run(args: ExerciseArgs) -> Result<()> {
+    let data = DataDir::open(&args.data)?;
+    let (scorer, dir) = load(&args.common)?;
+    let decision = scorer
+        .config
+        .decision
+        .with_overrides(args.common.threshold, None)
+        .context("--threshold")?;
+    let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
+    let mut subsets: Vec<(&str, Vec<Item>)> = Vec::new();
+    for sub in ["gsm8k", "math"] {
+        let known = known(&data, sub)?;
+        let pb = take_spread(sources::processbench(&data, sub)?, args.limit);
+        let pairs: Vec<(&str, &[String])> = pb
+            .iter()
+            .map(|i| (i.problem.as_str(), i.steps.as_slice()))
+            .collect();
+        // the same label and items as `prm eval`, so its score cache serves both
+        let scored = score_items(&scorer, &cache, &pairs, args.common.batch_tokens, sub)?;
+        let mut items = Vec::new();
+        for (it, (probs, orm)) in pb.into_iter().zip(scored) {
+            let Some((answer, reference)) = known.get(&problem_key(&it.problem)).cloned() else {
+                continue;
+            };
+            let steps = it
+                .steps
+                .into_iter()
+                .zip(probs)
+                .map(|(t, p)| decision.step(t, p))
+                .collect();
+            items.push(Item {
+                problem: it.problem,
+                label: it.label,
+                answer_correct: it.final_answer_correct,
+                answer,
+                reference,
+                steps,
+                orm,
+            });
+        }
+        eprintln!("{sub}: {} items with a known answer", items.len());
+        subsets.push((sub, items));
+    }
+    let rule = choose(&subsets[0].1, &decision)?;
+    let chosen = decision.with_exercise(rule)?;
+    let mut report = serde_json::Map::new();
+    let mut tables = Vec::new();
+    for (sub, items) in &subsets {
+        let mut modes = serde_json::Map::new();
+        let mut rows = Vec::new();
+        for mode in [Mode::ReferenceFree, Mode::Answer, Mode::AnswerAndReference] {
+            let r = row(items, &predictions(items, &chosen, mode));
+            rows.push((
+                mode.name().to_string(),
+                r.f1.clone(),
+                r.wrong_answer_exact_rate,
+            ));
+            modes.insert(mode.name().into(), serde_json::to_value(&r)?);
+        }
+        report.insert(
+            (*sub).into(),
+            json!({"answer_grader": agreement(items), "modes": modes}),
+        );
+        tables.push((sub.to_string(), rows));
+    }
+    let report = json!({
+        "model": dir.display().to_string(),
+        "limit": args.limit,
+        "threshold": decision.threshold(),
+        "exercise_rule_chosen_on_gsm8k": rule,
+        "subsets": report,
+    });
+    std::fs::create_dir_all(&args.out)
+        .with_context(|| format!("cannot create {}", args.out.display()))?;
+    model_dir::write_atomic(
+        &args.out.join("exercise.json"),
+        serde_json::to_string_pretty(&report)?.as_bytes(),
+    )?;
+    if args.update_model {
+        let mut cfg = model_dir::read_config(&dir)?;
+        cfg.decision = cfg.decision.with_exercise(rule)?;
+        if let Some(m) = cfg.metrics.as_object_mut() {
+            m.insert("exercise".into(), report.clone());
+        }
+        model_dir::write_atomic(
+            &dir.join(model_dir::CONFIG),
+            serde_json::to_string_pretty(&cfg)?.as_bytes(),
+        )?;
+    }
+    if args.common.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+        return Ok(());
+    }
+    println!(
+        "exercise rule chosen on gsm8k: a matching answer flags false claims and step scores below {:.2}; \
+         a wrong one is localised at {:.2}{}",
+        rule.match_threshold,
+        rule.mismatch_threshold,
+        if rule.use_reference {
+            ", with the reference's quantities"
+        } else {
+            " (the reference did not help)"
+        }
+    );
+    for (sub, rows) in &tables {
+        let a = &report["subsets"][sub]["answer_grader"];
+        println!(
+            "\n{sub}: answer grader vs final_answer_correct: {} match ({} of them wrong), {} differ ({} of them correct), {} undecided",
+            a["matches_correct"].as_u64().unwrap_or(0) + a["matches_wrong"].as_u64().unwrap_or(0),
+            a["matches_wrong"],
+            a["differs_wrong"].as_u64().unwrap_or(0) + a["differs_correct"].as_u64().unwrap_or(0),
+            a["differs_correct"],
+            a["undecided"],
+        );
+        let table: Vec<(String, PbScore)> = rows
+            .iter()
+            .map(|(n, s, _)| (n.clone(), s.clone()))
+            .collect();
+        print_pb_table(sub, &table, None);
+        for (n, _, exact) in rows {
+            println!(
+                "  {n}: first error found exactly on {:.1}% of the wrong-answer items",
+                100.0 * exact
+            );
+        }
+    }
+    eprintln!("wrote {}/exercise.json", args.out.display());
+    Ok(())
+}

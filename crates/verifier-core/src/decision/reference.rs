@@ -1,0 +1,89 @@
+//! A reference solution as evidence: the quantities it (and the problem) works with. A solution
+//! step that states a result none of them explains has left the reference's path — often exactly
+//! where a wrong solution goes wrong.
+
+use num_rational::BigRational;
+
+use crate::arith::quantities;
+
+/// The quantities of a problem and its reference solution.
+#[derive(Clone, Debug, Default)]
+pub struct Reference {
+    known: Vec<BigRational>,
+    /// How many steps the reference has.
+    pub steps: usize,
+}
+
+impl Reference {
+    /// Collect every number the problem and the reference write and every result the reference
+    /// states.
+    pub fn new<S: AsRef<str>>(problem: &str, steps: &[S]) -> Self {
+        let mut known = quantities(problem).numbers;
+        for s in steps {
+            let q = quantities(s.as_ref());
+            known.extend(q.numbers);
+            known.extend(q.results);
+        }
+        known.sort();
+        known.dedup();
+        Reference {
+            known,
+            steps: steps.len(),
+        }
+    }
+
+    /// Whether `v` is a quantity of the problem or the reference (also as a percentage: 25% and
+    /// 0.25 are the same quantity).
+    fn explains(&self, v: &BigRational) -> bool {
+        let hundred = BigRational::from_integer(100.into());
+        [v.clone(), v * &hundred, v / &hundred]
+            .iter()
+            .any(|x| self.known.binary_search(x).is_ok())
+    }
+
+    /// Whether a step states a result (`… = v`) that neither the problem nor the reference
+    /// contains.
+    pub fn diverges(&self, step: &str) -> bool {
+        quantities(step).results.iter().any(|v| !self.explains(v))
+    }
+
+    /// Whether the reference shares any number with the problem's (a reference of another problem
+    /// usually shares none).
+    pub fn shares_numbers_with(problem: &str, reference: &[String]) -> bool {
+        let p = quantities(problem).numbers;
+        p.is_empty()
+            || reference
+                .iter()
+                .any(|s| quantities(s).numbers.iter().any(|v| p.contains(v)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_result_no_reference_quantity_explains_diverges() {
+        let problem = "Tom has 17 boxes of 4 pens and gives away 30 pens. How many are left?";
+        let reference = [
+            "17 * 4 = <<17*4=68>>68 pens",
+            "68 - 30 = <<68-30=38>>38",
+            "#### 38",
+        ];
+        let r = Reference::new(problem, &reference);
+        assert!(!r.diverges("He has 17 × 4 = 68 pens."));
+        assert!(!r.diverges("68 - 30 = 38 pens are left."));
+        assert!(r.diverges("He has 17 × 4 = 58 pens."), "58 is nowhere");
+        assert!(r.diverges("58 - 30 = 28"), "28 is nowhere");
+        assert!(!r.diverges("He gives some pens away."), "no result stated");
+        assert!(
+            !r.diverges("That is 0.38 = 38%"),
+            "a percentage of a known quantity"
+        );
+        assert!(Reference::shares_numbers_with(problem, &["17 * 4".into()]));
+        assert!(!Reference::shares_numbers_with(
+            problem,
+            &["1 + 1 = 2".into()]
+        ));
+    }
+}
