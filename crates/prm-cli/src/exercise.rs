@@ -37,6 +37,12 @@ pub struct ExerciseArgs {
     /// Store the chosen exercise rule in the model's config.json.
     #[arg(long)]
     pub update_model: bool,
+    /// The subsets to measure (the rule is chosen on gsm8k, so it must come first when given).
+    #[arg(long, value_delimiter = ',', default_values_t = ["gsm8k".to_string(), "math".to_string()])]
+    pub subsets: Vec<String>,
+    /// Take the exercise rule stored with the model instead of choosing one on gsm8k.
+    #[arg(long)]
+    pub stored_rule: bool,
 }
 
 /// One ProcessBench item with what an educator would know of it.
@@ -265,7 +271,10 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         .context("--threshold")?;
     let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
     let mut subsets: Vec<(&str, Vec<Item>)> = Vec::new();
-    for sub in ["gsm8k", "math"] {
+    if !args.stored_rule && args.subsets.first().map(String::as_str) != Some("gsm8k") {
+        bail!("the exercise rule is chosen on gsm8k: list it first, or pass --stored-rule");
+    }
+    for sub in args.subsets.iter().map(String::as_str) {
         let known = known(&data, sub)?;
         let pb = take_spread(sources::processbench(&data, sub)?, args.limit);
         let pairs: Vec<(&str, &[String])> = pb
@@ -298,7 +307,11 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         eprintln!("{sub}: {} items with a known answer", items.len());
         subsets.push((sub, items));
     }
-    let rule = choose(&subsets[0].1, &decision)?;
+    let rule = if args.stored_rule {
+        decision.exercise()
+    } else {
+        choose(&subsets[0].1, &decision)?
+    };
     let chosen = decision.with_exercise(rule)?;
     let mut report = serde_json::Map::new();
     let mut tables = Vec::new();
@@ -324,7 +337,8 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         "model": dir.display().to_string(),
         "limit": args.limit,
         "threshold": decision.threshold(),
-        "exercise_rule_chosen_on_gsm8k": rule,
+        "exercise_rule": rule,
+        "exercise_rule_chosen_on_gsm8k": !args.stored_rule,
         "subsets": report,
     });
     std::fs::create_dir_all(&args.out)
@@ -349,8 +363,13 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         return Ok(());
     }
     println!(
-        "exercise rule chosen on gsm8k: a matching answer flags false claims and step scores below {:.2}; \
+        "exercise rule ({}): a matching answer flags false claims and step scores below {:.2}; \
          a wrong one is localised at {:.2}{}",
+        if args.stored_rule {
+            "stored with the model"
+        } else {
+            "chosen on gsm8k"
+        },
         rule.match_threshold,
         rule.mismatch_threshold,
         if rule.use_reference {

@@ -106,7 +106,7 @@ async fn a_known_wrong_answer_names_a_step_in_the_browser_too() {
         .score_steps(&case.problem, case.steps.clone(), Some("38".into()))
         .await
         .expect("scores");
-    let check = verdict.answer_check.expect("an answer was given");
+    let check = verdict.answer_check.clone().expect("an answer was given");
     assert_eq!(check.matches, Some(false), "{check:?}");
     assert!(verdict.first_bad_step.is_some());
     assert!(verdict.reason().is_some());
