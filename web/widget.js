@@ -103,9 +103,9 @@ class StepVerifier extends HTMLElement {
   }
 
   settings() {
+    // the threshold is checked where every threshold is: in the decision layer (Rust)
     const thresholdAttr = this.getAttribute('threshold');
     const threshold = thresholdAttr === null ? undefined : Number(thresholdAttr);
-    if (threshold !== undefined && !(threshold >= 0 && threshold <= 1)) throw new Error('the threshold must be between 0 and 1');
     return {
       problem: this.getAttribute('problem') ?? '',
       model: new URL(this.getAttribute('model') || DEFAULT_MODEL, document.baseURI).href,

@@ -108,7 +108,7 @@ fn agreement(items: &[Item]) -> Agreement {
         };
         a.items += 1;
         let texts: Vec<&str> = it.steps.iter().map(|s| s.text.as_str()).collect();
-        let said = answer::final_answer(&texts, true).and_then(|f| answer::compare(&f, &it.answer));
+        let said = answer::judge(&texts, &it.answer, true).1;
         match (said, correct) {
             (Some(true), true) => a.matches_correct += 1,
             (Some(true), false) => a.matches_wrong += 1,

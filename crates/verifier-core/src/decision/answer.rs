@@ -143,7 +143,24 @@ const UNIT_WORDS: &[&str] = &[
 
 /// Normalise a final answer for string comparison (PRM800K/MATH conventions).
 pub fn normalize_answer(answer: &str) -> String {
-    let mut s = answer.trim().to_string();
+    let mut s = answer.trim().replace("\\text {", "\\text{");
+    // math delimiters around the whole answer
+    for (from, to) in [("\\(", ""), ("\\)", ""), ("\\[", ""), ("\\]", "")] {
+        s = s.replace(from, to);
+    }
+    // matrices and vectors -> nested tuples: rows of entries
+    for env in ["pmatrix", "bmatrix"] {
+        let (b, e) = (format!("\\begin{{{env}}}"), format!("\\end{{{env}}}"));
+        if let (Some(i), Some(j)) = (s.find(&b), s.rfind(&e))
+            && i + b.len() <= j
+        {
+            let rows: Vec<String> = s[i + b.len()..j]
+                .split("\\\\")
+                .map(|r| format!("({})", r.replace('&', ",")))
+                .collect();
+            s = format!("{}({}){}", &s[..i], rows.join(","), &s[j + e.len()..]);
+        }
+    }
     // unwrap \text{...} and \mbox{...}
     for cmd in ["\\text", "\\textbf", "\\mbox", "\\mathrm"] {
         while let Some(i) = s.find(&format!("{cmd}{{")) {
@@ -198,10 +215,17 @@ pub fn normalize_answer(answer: &str) -> String {
             }
         }
     }
-    // "x = 5" -> "5" (single variable on the left)
+    // "x = 5" -> "5", "(b, c) = (6, 5)" -> "(6, 5)" (variables on the left)
     if let Some((lhs, rhs)) = s.split_once('=') {
         let l = lhs.trim();
-        if l.len() <= 2 && l.chars().all(|c| c.is_ascii_alphabetic()) {
+        let single = l.len() <= 2 && l.chars().all(|c| c.is_ascii_alphabetic());
+        let tuple = l.len() <= 16
+            && l.starts_with('(')
+            && l.ends_with(')')
+            && l[1..l.len() - 1]
+                .split(',')
+                .all(|v| v.trim().len() == 1 && v.trim().chars().all(|c| c.is_ascii_alphabetic()));
+        if single || tuple {
             s = rhs.to_string();
         }
     }
@@ -261,59 +285,87 @@ fn matching_brace(s: &str, open: usize) -> Option<usize> {
 /// Answers longer than this many bytes are not compared (bounded work on pasted text).
 pub const MAX_ANSWER_BYTES: usize = 200;
 
+/// A final answer found in a solution.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Found {
+    pub text: String,
+    /// Stated explicitly (`\boxed{}`, `####`, "the answer is …"), or the last number of a last
+    /// step in plain text ("So 35 students like games."); not the last number of a step with
+    /// LaTeX in it, which is as likely a piece of an expression (`-\frac{2\sqrt3}{3}` ends in 3).
+    pub reliable: bool,
+}
+
 /// The final answer a solution (given as steps) states. An explicit statement anywhere (the last
 /// `\boxed{}`, `#### n`, "the answer is …", `A: …`) wins; when the solution is `complete`, the last
-/// quantity of the last step is the answer otherwise. While a solution streams in (`complete` is
-/// false) only explicit statements count.
-pub fn final_answer<S: AsRef<str>>(steps: &[S], complete: bool) -> Option<String> {
+/// quantity of the last step is the answer otherwise (see [`Found::reliable`]). While a solution streams
+/// in (`complete` is false) only explicit statements count.
+pub fn final_answer<S: AsRef<str>>(steps: &[S], complete: bool) -> Option<Found> {
     for step in steps.iter().rev() {
         let step = step.as_ref();
-        if let Some(b) = extract_boxed(step) {
-            return Some(b);
-        }
-        if let Some(a) = gsm8k_reference_answer(step).filter(|a| !a.is_empty()) {
-            return Some(a);
-        }
-        if let Some(a) = stated_answer(step) {
-            return Some(a);
+        let explicit = extract_boxed(step)
+            .or_else(|| gsm8k_reference_answer(step).filter(|a| !a.is_empty()))
+            .or_else(|| stated_answer(step));
+        if let Some(text) = explicit {
+            return Some(Found {
+                text,
+                reliable: true,
+            });
         }
     }
     if complete {
-        return steps.last().and_then(|s| last_number(s.as_ref()));
+        let last = steps.last()?.as_ref();
+        let latex = last.contains('\\') || last.matches('$').count() >= 2;
+        return last_number(last).map(|text| Found {
+            text,
+            reliable: !latex,
+        });
     }
     None
 }
 
-/// "The (final) answer is …", "Answer: …", "A: …" in one step.
+/// A solution's final answer against `expected`: what was found, and whether it matches. A found
+/// answer that is not [`Found::reliable`] may be any quantity, so it can say "matches" but never
+/// "does not match" (that would flag a right solution): it is undecided then.
+pub fn judge<S: AsRef<str>>(
+    steps: &[S],
+    expected: &str,
+    complete: bool,
+) -> (Option<String>, Option<bool>) {
+    let Some(found) = final_answer(steps, complete) else {
+        return (None, None);
+    };
+    let matches = compare(&found.text, expected).filter(|&m| m || found.reliable);
+    (Some(found.text), matches)
+}
+
+/// "The (final) answer is …", "Answer: …", "A: …" in one step, up to the end of its sentence (or
+/// a closing "I hope it is correct").
 fn stated_answer(step: &str) -> Option<String> {
-    for line in step.lines().rev() {
-        let l = line.trim();
-        if let Some(a) = l.strip_prefix("A:") {
-            let a = a.trim();
-            if !a.is_empty() {
-                return Some(a.to_string());
-            }
-        }
-        let lower = l.to_lowercase();
-        for marker in ["the answer is", "final answer is", "answer is", "answer:"] {
-            if let Some(i) = lower.rfind(marker) {
-                // the marker is ASCII, so byte offsets in `lower` and `l` agree up to it
-                let Some(rest) = l.get(i + marker.len()..) else {
-                    continue;
-                };
-                let a = rest
-                    .trim()
-                    .trim_start_matches(':')
-                    .trim()
-                    .trim_end_matches(['.', '!'])
-                    .trim();
-                if !a.is_empty() {
-                    return Some(a.to_string());
-                }
-            }
+    let lower = step.to_lowercase();
+    let after = ["the answer is", "final answer is", "answer is", "answer:"]
+        .iter()
+        .filter_map(|m| lower.rfind(m).map(|i| i + m.len()))
+        .max()
+        .or_else(|| {
+            step.lines()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix("A:"))
+                .and_then(|rest| step.rfind(rest))
+        })?;
+    // the markers are ASCII, so byte offsets in `lower` and `step` agree up to them (else `get`
+    // gives nothing)
+    let mut a = step.get(after..)?.trim().trim_start_matches(':').trim();
+    for end in ["I hope", "\n\n"] {
+        if let Some(i) = a.find(end) {
+            a = &a[..i];
         }
     }
-    None
+    // the end of the sentence: a period followed by a space (not a decimal point)
+    if let Some(i) = a.find(". ") {
+        a = &a[..i];
+    }
+    let a = a.trim().trim_end_matches(['.', '!']).trim();
+    (!a.is_empty()).then(|| a.to_string())
 }
 
 /// A number followed by words only ("12 apples", "7 more days") -> the number and the words.
@@ -342,16 +394,61 @@ fn prepare(answer: &str) -> Prepared {
         .replace('−', "-")
         .replace("{,}", ",");
     let pct = s.contains('%') || s.to_lowercase().contains("percent");
-    let s = s.replace("percent", "");
+    let s = unwrap_text(&s.replace("percent", "").replace("\\text {", "\\text{"));
     let (s, unit) = match leading_number(&s) {
         Some((num, unit)) => (num.to_string(), unit.to_lowercase()),
         None => (s.clone(), String::new()),
     };
     Prepared {
-        text: normalize_answer(&s),
+        text: strip_outer_parens(normalize_answer(&s)),
         pct,
         unit: unit.trim_end_matches(['s', '.']).to_string(),
     }
+}
+
+/// `\text{ children }` -> ` children ` (so that words after a number read as its unit).
+fn unwrap_text(s: &str) -> String {
+    let mut s = s.to_string();
+    while let Some(i) = s.find("\\text{") {
+        let open = i + "\\text".len();
+        let Some(close) = matching_brace(&s, open) else {
+            break;
+        };
+        let inner = s[open + 1..close].to_string();
+        s.replace_range(i..=close, &inner);
+    }
+    s
+}
+
+/// `(4x-7)` -> `4x-7`, `(C)` -> `C`: one pair of brackets around everything, with no comma at the
+/// top level inside (a tuple keeps its brackets).
+fn strip_outer_parens(s: String) -> String {
+    if s.len() >= 2 && s.starts_with('(') && s.ends_with(')') {
+        let inner = &s[1..s.len() - 1];
+        let mut depth = 0i32;
+        let mut ok = true;
+        for c in inner.chars() {
+            match c {
+                '(' | '[' | '{' => depth += 1,
+                ')' | ']' | '}' => {
+                    depth -= 1;
+                    if depth < 0 {
+                        ok = false;
+                        break;
+                    }
+                }
+                ',' if depth == 0 => {
+                    ok = false;
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if ok && depth == 0 {
+            return inner.to_string();
+        }
+    }
+    s
 }
 
 /// An answer ready to compare.
@@ -776,6 +873,16 @@ mod tests {
             ("\\boxed{7}", "7"),
             ("−5", "-5"),
             ("1{,}234", "1234"),
+            ("\\(\\frac{1}{2}\\)", "\\frac12"),
+            ("\\text{C}", "\\text{(C)}"),
+            ("4x - 7", "(4x - 7)"),
+            ("(b,c)=(6,5)", "(6,5)"),
+            ("65", "65 \\text{ children tickets }"),
+            ("8\\sqrt{3}", "8\\sqrt{3} \\text { square inches}"),
+            (
+                "\\begin{pmatrix} \\frac{1}{5} \\\\ -\\frac{3}{5} \\end{pmatrix}",
+                "\\begin{pmatrix} 1/5 \\\\ -3/5 \\end{pmatrix}",
+            ),
         ] {
             assert_eq!(compare(a, b), Some(true), "{a} vs {b}");
         }
@@ -792,6 +899,10 @@ mod tests {
             ("(1,2)", "(1,2,3)"),
             ("1,3", "1,2"),
             ("-5", "5"),
+            (
+                "\\begin{pmatrix} 1 & 2 \\\\ 3 & 4 \\end{pmatrix}",
+                "\\begin{pmatrix} 1 & 2 \\\\ 4 & 3 \\end{pmatrix}",
+            ),
         ] {
             assert_eq!(compare(a, b), Some(false), "{a} vs {b}");
         }
@@ -822,23 +933,23 @@ mod tests {
     fn final_answers() {
         let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            final_answer(&s(&["x", "A: 26"]), true).as_deref(),
+            final_answer(&s(&["x", "A: 26"]), true).map(|f| f.text).as_deref(),
             Some("26")
         );
         assert_eq!(
-            final_answer(&s(&["so #### 1,234"]), false).as_deref(),
+            final_answer(&s(&["so #### 1,234"]), false).map(|f| f.text).as_deref(),
             Some("1234")
         );
         assert_eq!(
-            final_answer(&s(&["The answer is 7."]), false).as_deref(),
+            final_answer(&s(&["The answer is 7."]), false).map(|f| f.text).as_deref(),
             Some("7")
         );
         assert_eq!(
-            final_answer(&s(&["Thus the final answer is: 12 apples."]), false).as_deref(),
+            final_answer(&s(&["Thus the final answer is: 12 apples."]), false).map(|f| f.text).as_deref(),
             Some("12 apples")
         );
         assert_eq!(
-            final_answer(&s(&["we get 3", "then 4.5 apples"]), true).as_deref(),
+            final_answer(&s(&["we get 3", "then 4.5 apples"]), true).map(|f| f.text).as_deref(),
             Some("4.5")
         );
         assert_eq!(
@@ -846,7 +957,7 @@ mod tests {
             None
         );
         assert_eq!(
-            final_answer(&s(&["$\\boxed{\\frac{3}{4}}$", "done"]), true).as_deref(),
+            final_answer(&s(&["$\\boxed{\\frac{3}{4}}$", "done"]), true).map(|f| f.text).as_deref(),
             Some("\\frac{3}{4}")
         );
         assert_eq!(last_number("costs -12"), Some("-12".into()));

@@ -414,8 +414,7 @@ impl Exercise {
     fn check(&self, steps: &[StepVerdict], complete: bool) -> Option<AnswerCheck> {
         let expected = self.answer.clone()?;
         let texts: Vec<&str> = steps.iter().map(|s| s.text.as_str()).collect();
-        let found = answer::final_answer(&texts, complete);
-        let matches = found.as_deref().and_then(|f| answer::compare(f, &expected));
+        let (found, matches) = answer::judge(&texts, &expected, complete);
         Some(AnswerCheck {
             expected,
             found,
