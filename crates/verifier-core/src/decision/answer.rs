@@ -933,23 +933,33 @@ mod tests {
     fn final_answers() {
         let s = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
         assert_eq!(
-            final_answer(&s(&["x", "A: 26"]), true).map(|f| f.text).as_deref(),
+            final_answer(&s(&["x", "A: 26"]), true)
+                .map(|f| f.text)
+                .as_deref(),
             Some("26")
         );
         assert_eq!(
-            final_answer(&s(&["so #### 1,234"]), false).map(|f| f.text).as_deref(),
+            final_answer(&s(&["so #### 1,234"]), false)
+                .map(|f| f.text)
+                .as_deref(),
             Some("1234")
         );
         assert_eq!(
-            final_answer(&s(&["The answer is 7."]), false).map(|f| f.text).as_deref(),
+            final_answer(&s(&["The answer is 7."]), false)
+                .map(|f| f.text)
+                .as_deref(),
             Some("7")
         );
         assert_eq!(
-            final_answer(&s(&["Thus the final answer is: 12 apples."]), false).map(|f| f.text).as_deref(),
+            final_answer(&s(&["Thus the final answer is: 12 apples."]), false)
+                .map(|f| f.text)
+                .as_deref(),
             Some("12 apples")
         );
         assert_eq!(
-            final_answer(&s(&["we get 3", "then 4.5 apples"]), true).map(|f| f.text).as_deref(),
+            final_answer(&s(&["we get 3", "then 4.5 apples"]), true)
+                .map(|f| f.text)
+                .as_deref(),
             Some("4.5")
         );
         assert_eq!(
@@ -957,7 +967,9 @@ mod tests {
             None
         );
         assert_eq!(
-            final_answer(&s(&["$\\boxed{\\frac{3}{4}}$", "done"]), true).map(|f| f.text).as_deref(),
+            final_answer(&s(&["$\\boxed{\\frac{3}{4}}$", "done"]), true)
+                .map(|f| f.text)
+                .as_deref(),
             Some("\\frac{3}{4}")
         );
         assert_eq!(last_number("costs -12"), Some("-12".into()));
