@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-[ -d node_modules/katex ] && [ -d node_modules/binaryen ] || npm install --no-audit --no-fund --loglevel=error
+[ -d node_modules/katex ] && [ -d node_modules/binaryen ] || npm ci --no-audit --no-fund --loglevel=error
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 command -v wasm-bindgen >/dev/null && wasm-bindgen --version | grep -q 0.2.130 || cargo install wasm-bindgen-cli --version 0.2.130
 

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
-# Every test of the project (the README's second command): native unit and CLI tests, the wasm
-# tests in headless Chromium (WebGPU and CPU against the native scores), and the Playwright
-# end-to-end tests of the pages.
+# Every test of the project (the README's second command): installs what it needs (see
+# scripts/install-deps.sh), then native unit and CLI tests, the wasm tests in headless Chromium
+# (WebGPU and CPU against the native scores), and the Playwright end-to-end tests of the pages.
+# Tests that need the data folder (../shared/data) skip with one line when it is absent.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+t0=$(date +%s)
+bash scripts/install-deps.sh
 bash scripts/setup.sh
+echo "set-up took $(( $(date +%s) - t0 )) s"
 bash scripts/build-web.sh
 
 echo "== native tests"

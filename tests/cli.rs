@@ -147,6 +147,71 @@ fn a_known_answer_gives_the_answer_check_and_a_first_bad_step() {
 }
 
 #[test]
+fn jsonl_scores_every_good_request_and_reports_the_bad_ones() {
+    let good = std::fs::read_to_string(sample("wrong_step.json")).unwrap();
+    let good: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let input = format!(
+        "{}\n{{\"problem\": \"p\", \"steps\": []}}\nnot json\n\n{}\n",
+        good,
+        serde_json::json!({"problem": good["problem"], "steps": good["steps"], "answer": "38"})
+    );
+    let o = run_stdin(&["score", "--jsonl"], input.as_bytes());
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "some requests bad: {}",
+        stderr(&o)
+    );
+    let err = stderr(&o);
+    assert!(
+        err.contains("request 2: bad input: the solution has no steps"),
+        "{err}"
+    );
+    assert!(
+        err.contains("request 3: bad input: malformed JSON"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines.len(),
+        4,
+        "one line per request, in order (blank lines skipped)"
+    );
+    assert_eq!(lines[0]["steps"].as_array().unwrap().len(), 3);
+    assert_eq!(lines[1]["line"], 2);
+    assert!(
+        lines[2]["error"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON")
+    );
+    assert_eq!(lines[3]["answer_check"]["matches"], false);
+    assert_eq!(
+        lines[0]["steps"],
+        verdict(&[
+            "score",
+            "--json",
+            sample("wrong_step.json").to_str().unwrap()
+        ])["steps"]
+    );
+    // --strict refuses before any scoring
+    let o = run_stdin(&["score", "--jsonl", "--strict"], input.as_bytes());
+    assert_clean_error(&o, "2 of 4 requests are bad");
+    assert!(o.stdout.is_empty());
+    // values of --device and --aggregate are listed and checked by clap
+    let o = prm()
+        .args(["score", "--aggregate", "mean"])
+        .output()
+        .unwrap();
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("product, min, last"), "{}", stderr(&o));
+}
+
+#[test]
 fn solution_text_is_split_by_the_shared_splitter_and_stdin_works() {
     let text = std::fs::read(sample("solution_text.json")).unwrap();
     let o = run_stdin(&["score", "--json"], &text);

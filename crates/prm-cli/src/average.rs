@@ -115,7 +115,7 @@ pub fn average<M: Module>(mut models: Vec<M>) -> Result<M> {
 }
 
 pub fn run(args: AverageArgs, command_line: String) -> Result<()> {
-    let device = device::select("cpu")?;
+    let device = device::select(device::DeviceKind::Cpu)?;
     let mut loaded = Vec::new();
     for (k, dir) in args.models.iter().enumerate() {
         loaded.push(model_dir::load_with_tokenizer(dir, &device)?);

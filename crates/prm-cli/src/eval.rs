@@ -45,8 +45,8 @@ pub struct Common {
     /// Step threshold (default: the one stored with the model).
     #[arg(long)]
     pub threshold: Option<f64>,
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub device: device::DeviceKind,
     /// Tokens per scoring batch.
     #[arg(long, default_value_t = 4096)]
     pub batch_tokens: usize,
@@ -118,7 +118,7 @@ pub(crate) fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
         .model
         .clone()
         .unwrap_or_else(model_dir::default_model_dir);
-    let device = device::select(&common.device)?;
+    let device = device::select(common.device)?;
     Ok((model_dir::load(&dir, &device)?, dir))
 }
 

@@ -14,11 +14,26 @@ pub const WEIGHTS: &str = "model.bpk";
 pub const CARD: &str = "MODEL_CARD.md";
 
 /// The shipped model: `models/verifier` in the repository (or `$PRM_MODEL`).
+/// The model used without `--model`: `$PRM_MODEL`, else `models/verifier` in the current folder,
+/// else beside the executable (`prm` in `target/release/` of a checkout finds the checkout's
+/// model; an installed `prm` finds `models/verifier` next to it).
 pub fn default_model_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("PRM_MODEL") {
         return PathBuf::from(p);
     }
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/verifier")
+    let here = PathBuf::from("models/verifier");
+    let beside_exe = std::env::current_exe().ok().and_then(|exe| {
+        exe.ancestors()
+            .skip(1)
+            .take(4)
+            .map(|d| d.join("models/verifier"))
+            .find(|d| d.join(CONFIG).is_file())
+    });
+    if here.join(CONFIG).is_file() {
+        here
+    } else {
+        beside_exe.unwrap_or(here)
+    }
 }
 
 fn read(dir: &Path, name: &str) -> Result<Vec<u8>> {

@@ -4,7 +4,7 @@ use std::{io::Read, path::PathBuf};
 
 use anyhow::{Context, Result};
 use clap::Args;
-use verifier_core::{Aggregate, Decision, FlagReason, ScoreRequest, Scorer, Verdict, split_steps};
+use verifier_core::{Decision, FlagReason, ScoreRequest, Scorer, Verdict, split_steps};
 
 use crate::{device, model_dir};
 
@@ -16,20 +16,27 @@ pub struct ScoreArgs {
     /// Step threshold (default: the one stored with the model).
     #[arg(long)]
     pub threshold: Option<f64>,
-    /// How step scores combine into the solution score.
-    #[arg(long)]
-    pub aggregate: Option<Aggregate>,
+    /// How step scores combine into the solution score (default: the model's).
+    #[arg(long, value_enum)]
+    pub aggregate: Option<device::AggregateArg>,
     /// Print the verdict as one JSON object.
     #[arg(long)]
     pub json: bool,
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[arg(long, value_enum, default_value_t)]
+    pub device: device::DeviceKind,
     /// The known final answer (exercise mode; overrides the request's "answer").
     #[arg(long)]
     pub answer: Option<String>,
     /// A reference solution, one step per line (exercise mode; overrides the request's "reference").
     #[arg(long, value_name = "FILE")]
     pub reference: Option<PathBuf>,
+    /// Many requests, one JSON object per line; one verdict per line out (or `{"line", "error"}` for
+    /// a line that cannot be scored). Every line is checked before the first is scored.
+    #[arg(long)]
+    pub jsonl: bool,
+    /// With --jsonl: refuse the whole input if any line is bad (before any scoring).
+    #[arg(long, requires = "jsonl")]
+    pub strict: bool,
     /// Request JSON file, or - for standard input.
     #[arg(default_value = "-")]
     pub input: String,
@@ -55,6 +62,35 @@ pub fn score_request(
     ))
 }
 
+/// The model and the decision this run scores with.
+fn load(args: &ScoreArgs) -> Result<(Scorer, Decision)> {
+    let device = device::select(args.device)?;
+    let dir = args
+        .model
+        .clone()
+        .unwrap_or_else(model_dir::default_model_dir);
+    let scorer = model_dir::load(&dir, &device)?;
+    let decision = scorer
+        .config
+        .decision
+        .with_overrides(args.threshold, args.aggregate.map(Into::into))
+        .context("--threshold")?;
+    Ok((scorer, decision))
+}
+
+/// `--reference FILE`: its steps.
+fn read_reference(f: &std::path::Path) -> Result<Vec<String>> {
+    let text = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
+    let text = String::from_utf8(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{} is not UTF-8 (byte {})",
+            f.display(),
+            e.utf8_error().valid_up_to()
+        )
+    })?;
+    Ok(split_steps(&text))
+}
+
 pub fn run(args: ScoreArgs) -> Result<()> {
     verifier_core::decision::check_threshold(args.threshold).context("--threshold")?;
     let bytes = if args.input == "-" {
@@ -66,32 +102,40 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     } else {
         std::fs::read(&args.input).with_context(|| format!("cannot read {}", args.input))?
     };
-    let mut req = ScoreRequest::from_json(&bytes)?;
-    if let Some(a) = args.answer {
-        req.answer = Some(a);
+    let reference = args.reference.as_deref().map(read_reference).transpose()?;
+    // the command line's answer and reference replace the request's
+    let with_flags = |mut req: ScoreRequest| {
+        if let Some(a) = &args.answer {
+            req.answer = Some(a.clone());
+        }
+        if let Some(r) = &reference {
+            req.reference = Some(r.clone());
+        }
+        req
+    };
+    if args.jsonl {
+        // every line checked before the first is scored; all bad lines reported at once
+        let requests: Vec<verifier_core::Result<ScoreRequest>> = bytes
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
+            .map(|l| ScoreRequest::from_json(l).map(&with_flags))
+            .collect();
+        let bad = requests.iter().filter(|r| r.is_err()).count();
+        for (i, r) in requests.iter().enumerate() {
+            if let Err(e) = r {
+                eprintln!("warning: request {}: {e}", i + 1);
+            }
+        }
+        if args.strict && bad > 0 {
+            anyhow::bail!(
+                "{bad} of {} requests are bad (--strict: nothing scored)",
+                requests.len()
+            );
+        }
+        return score_jsonl(&args, requests);
     }
-    if let Some(f) = &args.reference {
-        let text = std::fs::read(f).with_context(|| format!("cannot read {}", f.display()))?;
-        let text = String::from_utf8(text).map_err(|e| {
-            anyhow::anyhow!(
-                "{} is not UTF-8 (byte {})",
-                f.display(),
-                e.utf8_error().valid_up_to()
-            )
-        })?;
-        req.reference = Some(split_steps(&text));
-    }
-    let device = device::select(&args.device)?;
-    let dir = args
-        .model
-        .clone()
-        .unwrap_or_else(model_dir::default_model_dir);
-    let scorer = model_dir::load(&dir, &device)?;
-    let decision = scorer
-        .config
-        .decision
-        .with_overrides(args.threshold, args.aggregate)
-        .context("--threshold")?;
+    let req = with_flags(ScoreRequest::from_json(&bytes)?);
+    let (scorer, decision) = load(&args)?;
     let (verdict, warnings) = score_request(&scorer, req, &decision)?;
     for w in warnings.iter().chain(&verdict.warnings) {
         eprintln!("warning: {w}");
@@ -100,6 +144,41 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         println!("{}", serde_json::to_string(&verdict)?);
     } else {
         print_table(&verdict);
+    }
+    Ok(())
+}
+
+/// Exit status of `--jsonl` when some requests could not be scored (the others were).
+pub const SOME_REQUESTS_BAD: i32 = 3;
+
+/// `--jsonl`: score every good request, one verdict (or `{"line", "error"}`) per line, in input
+/// order; a request that fails never costs the others.
+fn score_jsonl(args: &ScoreArgs, requests: Vec<verifier_core::Result<ScoreRequest>>) -> Result<()> {
+    use std::io::Write;
+    let (scorer, decision) = load(args)?;
+    let mut out = std::io::stdout().lock();
+    let mut failed = 0;
+    for (i, req) in requests.into_iter().enumerate() {
+        let scored = match req {
+            Ok(r) => score_request(&scorer, r, &decision).map_err(|e| {
+                eprintln!("warning: request {}: {e}", i + 1);
+                e
+            }),
+            Err(e) => Err(e.into()),
+        };
+        let line = match scored {
+            Ok((v, _)) => serde_json::to_string(&v)?,
+            Err(e) => {
+                failed += 1;
+                serde_json::json!({"line": i + 1, "error": e.to_string()}).to_string()
+            }
+        };
+        writeln!(out, "{line}")?;
+    }
+    out.flush()?;
+    if failed > 0 {
+        eprintln!("{failed} request(s) could not be scored; the others were");
+        std::process::exit(SOME_REQUESTS_BAD);
     }
     Ok(())
 }

@@ -88,9 +88,9 @@ pub struct TrainArgs {
         default_value = "0.45,0.08,0.17,0.04,0.11,0.15"
     )]
     pub mix: Vec<f64>,
-    /// cpu, or gpu (needs the `wgpu` feature).
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[arg(long, value_enum, default_value_t)]
+    #[serde(default)]
+    pub device: device::DeviceKind,
     /// PRM800K steps rated neutral (0): supervised as correct, or not supervised at all.
     #[arg(long, value_enum, default_value_t = Neutral::Correct)]
     #[serde(default)]
@@ -380,7 +380,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             "--layers takes 1 to {most} (MiniLM has {minilm}; each of its layers is copied at most once)"
         );
     }
-    let device = device::select(&args.device)?.autodiff();
+    let device = device::select(args.device)?.autodiff();
     let data = DataDir::open(&args.data)?;
     eprintln!("loading data from {}", data.root.display());
     let pools = Pools::load(&data, args.outcome_step_labels)?;
