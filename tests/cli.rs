@@ -310,12 +310,21 @@ fn broken_model_files_are_one_line_errors() {
     copy_model(&truncated);
     let w = std::fs::read(truncated.join("model.bpk")).unwrap();
     std::fs::write(truncated.join("model.bpk"), &w[..w.len() / 3]).unwrap();
-    assert_clean_error(&run(&truncated), "weights");
+    // the shipped config.json records each file's size and SHA-256
+    assert_clean_error(&run(&truncated), "model.bpk does not match the digest");
 
     let garbage = tmp.join("garbage");
     copy_model(&garbage);
     std::fs::write(garbage.join("model.bpk"), b"not a model at all").unwrap();
-    assert_clean_error(&run(&garbage), "weights");
+    assert_clean_error(&run(&garbage), "does not match the digest");
+    // without recorded digests the weights themselves are refused
+    for dir in [&truncated, &garbage] {
+        let mut cfg: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(dir.join("config.json")).unwrap()).unwrap();
+        cfg.as_object_mut().unwrap().remove("files");
+        std::fs::write(dir.join("config.json"), cfg.to_string()).unwrap();
+        assert_clean_error(&run(dir), "weights");
+    }
 
     let arch = tmp.join("arch");
     copy_model(&arch);

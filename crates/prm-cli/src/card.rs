@@ -278,6 +278,7 @@ mod tests {
             decision: verifier_core::Decision::untuned(),
             metrics: Value::Null,
             training,
+            files: Default::default(),
         };
         let none = model_card(&with(
             serde_json::json!({"args": {"mix": [0.45, 0.08, 0, 0.04, 0, 0.15]}}),

@@ -40,6 +40,12 @@ enum Command {
         #[arg(long, default_value = "models/verifier")]
         model: std::path::PathBuf,
     },
+    /// Record the size and SHA-256 of a model's files in its config.json (the browser's cache key).
+    Digest {
+        /// Model directory.
+        #[arg(long, default_value = "models/verifier")]
+        model: std::path::PathBuf,
+    },
     /// Measure the arithmetic checker: false alarms on reference solutions, mutations caught.
     Checks(checks::ChecksArgs),
     /// Write the demo pages' samples (web/samples.json) from the data folder.
@@ -60,6 +66,7 @@ fn main() {
         Command::Score(a) => score::run(a),
         Command::Eval(a) => eval::run(a),
         Command::Compact { model } => model_dir::compact(&model),
+        Command::Digest { model } => model_dir::stamp_digests(&model),
         Command::Samples(a) => samples::run(a),
         Command::Checks(a) => checks::run(a),
         Command::Train(a) => train::run(a, command_line),

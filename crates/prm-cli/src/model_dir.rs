@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 use burn::prelude::Device;
-use verifier_core::{ModelConfig, ModelFiles, Scorer};
+use sha2::{Digest, Sha256};
+use verifier_core::{FileDigest, ModelConfig, ModelFiles, Scorer};
 
 pub const CONFIG: &str = "config.json";
 pub const TOKENIZER: &str = "tokenizer.json";
@@ -54,6 +55,22 @@ pub fn load_with_tokenizer(dir: &Path, device: &Device) -> Result<(Scorer, Vec<u
     let config = read(dir, CONFIG)?;
     let tokenizer = read(dir, TOKENIZER)?;
     let weights = read(dir, WEIGHTS)?;
+    // the recorded digests, where there are any: a mixed-up or damaged file is refused by name
+    if let Ok(cfg) = ModelConfig::from_json(&config) {
+        for (name, bytes) in [(TOKENIZER, &tokenizer), (WEIGHTS, &weights)] {
+            if let Some(d) = cfg.files.get(name)
+                && *d != digest(bytes)
+            {
+                bail!(
+                    "{} does not match the digest in {} (expected {} bytes, sha256 {}): a damaged file, or one of another model",
+                    dir.join(name).display(),
+                    CONFIG,
+                    d.bytes,
+                    d.sha256
+                );
+            }
+        }
+    }
     let scorer = Scorer::load(
         ModelFiles {
             config: &config,
@@ -64,6 +81,38 @@ pub fn load_with_tokenizer(dir: &Path, device: &Device) -> Result<(Scorer, Vec<u
     )
     .with_context(|| format!("cannot load model {}", dir.display()))?;
     Ok((scorer, tokenizer))
+}
+
+/// Size and SHA-256 of a file's bytes.
+pub fn digest(bytes: &[u8]) -> FileDigest {
+    FileDigest {
+        bytes: bytes.len() as u64,
+        sha256: Sha256::digest(bytes)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    }
+}
+
+/// `config.json` bytes with the digests of the tokenizer and weights recorded in `files`.
+pub fn with_digests(config: &[u8], tokenizer: &[u8], weights: &[u8]) -> Result<Vec<u8>> {
+    let mut cfg = ModelConfig::from_json(config)?;
+    cfg.files = [
+        (TOKENIZER.to_string(), digest(tokenizer)),
+        (WEIGHTS.to_string(), digest(weights)),
+    ]
+    .into();
+    Ok(serde_json::to_string_pretty(&cfg)?.into_bytes())
+}
+
+/// Record the digests of a model directory's files in its `config.json`.
+pub fn stamp_digests(dir: &Path) -> Result<()> {
+    let cfg = with_digests(
+        &read(dir, CONFIG)?,
+        &read(dir, TOKENIZER)?,
+        &read(dir, WEIGHTS)?,
+    )?;
+    write_atomic(&dir.join(CONFIG), &cfg)
 }
 
 pub fn read_config(dir: &Path) -> Result<ModelConfig> {
@@ -104,7 +153,16 @@ pub fn write_dir(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
     let old = parent.join(format!(".{name}.old-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp)?;
+    let get = |name: &str| files.iter().find(|f| f.0 == name).map(|f| f.1);
+    let stamped = match (get(CONFIG), get(TOKENIZER), get(WEIGHTS)) {
+        (Some(c), Some(t), Some(w)) => Some(with_digests(c, t, w)?),
+        _ => None,
+    };
     for (file, bytes) in files {
+        let bytes = match &stamped {
+            Some(c) if *file == CONFIG => c.as_slice(),
+            _ => bytes,
+        };
         std::fs::write(tmp.join(file), bytes).with_context(|| format!("cannot write {file}"))?;
     }
     if dir.exists() {
@@ -122,6 +180,7 @@ pub fn compact(dir: &Path) -> Result<()> {
     let bytes = verifier_core::scorer::save_weights(&scorer.model, true)?;
     let before = std::fs::metadata(dir.join(WEIGHTS))?.len();
     write_atomic(&dir.join(WEIGHTS), &bytes)?;
+    stamp_digests(dir)?;
     eprintln!(
         "{}: {:.1} MB -> {:.1} MB",
         dir.join(WEIGHTS).display(),

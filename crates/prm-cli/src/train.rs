@@ -623,6 +623,7 @@ pub fn unevaluated_config(
         decision: verifier_core::Decision::untuned(),
         metrics: serde_json::json!({}),
         training,
+        files: Default::default(),
     }
 }
 

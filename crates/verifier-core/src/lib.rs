@@ -18,6 +18,6 @@ pub use encode::{Encoded, Limits, StepEncoder};
 pub use error::{Result, VerifierError};
 pub use input::ScoreRequest;
 pub use model::{Verifier, VerifierConfig};
-pub use scorer::{ModelConfig, ModelFiles, Scorer, Stream};
+pub use scorer::{FileDigest, ModelConfig, ModelFiles, Scorer, Stream};
 pub use steps::split_steps;
 pub use verdict::{Aggregate, AnswerCheck, FlagReason, StepVerdict, Verdict};

@@ -35,6 +35,32 @@ pub struct ModelConfig {
     pub metrics: serde_json::Value,
     #[serde(default)]
     pub training: serde_json::Value,
+    /// Size and SHA-256 of the other model files (`model.bpk`, `tokenizer.json`): a cache key that
+    /// changes with the content, and a check against truncated or mixed-up files.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub files: std::collections::BTreeMap<String, FileDigest>,
+}
+
+/// The size and SHA-256 (hex) of a model file.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileDigest {
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+impl ModelConfig {
+    /// Refuse a file whose size differs from the one recorded in `files` (a download cut short,
+    /// or a file of another model). The digest itself is checked where a hash is at hand (the
+    /// CLI, the browser's worker).
+    pub fn check_size(&self, name: &str, len: usize) -> Result<()> {
+        match self.files.get(name) {
+            Some(d) if d.bytes != len as u64 => Err(VerifierError::Weights(format!(
+                "{name} is {len} bytes but config.json says {}: a truncated file, or one of another model",
+                d.bytes
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl ModelConfig {
@@ -187,6 +213,8 @@ impl Scorer {
     /// Decode the three model files on `device`.
     pub fn load(files: ModelFiles<'_>, device: &Device) -> Result<Self> {
         let config = ModelConfig::from_json(files.config)?;
+        config.check_size("tokenizer.json", files.tokenizer.len())?;
+        config.check_size("model.bpk", files.weights.len())?;
         let encoder = StepEncoder::from_bytes(files.tokenizer, config.limits.clone())?;
         if encoder.vocab_size() != config.architecture.vocab_size {
             return Err(VerifierError::Config(format!(

@@ -34,6 +34,7 @@ fn small_scorer(limits: Limits) -> Scorer {
         decision: verifier_core::Decision::untuned(),
         metrics: serde_json::Value::Null,
         training: serde_json::Value::Null,
+        files: Default::default(),
     };
     Scorer {
         model,
