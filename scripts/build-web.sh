@@ -16,6 +16,21 @@ mv pkg/verifier_wasm_bg.wasm.opt pkg/verifier_wasm_bg.wasm
 
 rm -rf web/vendor/katex && mkdir -p web/vendor && cp -r node_modules/katex/dist web/vendor/katex
 
+# The npm package: the wasm build above, the page side (worker, client, widget), KaTeX, the
+# shipped model, README and licences; paths that point out of web/ in the repository point
+# inside the package.
+version=$(sed -n '/^\[workspace.package\]/,/^\[/s/^version = "\(.*\)"/\1/p' Cargo.toml)
+sed -i "s/\"version\": \"[^\"]*\"/\"version\": \"$version\"/" pkg/package.json
+for f in index.js index.d.ts client.js worker.js widget.js render.js style.css; do
+  sed -e 's#\.\./pkg/#./#g' -e 's#\.\./models/verifier/#./models/verifier/#g' "web/$f" > "pkg/$f"
+done
+rm -rf pkg/vendor pkg/models && mkdir -p pkg/vendor/katex/contrib pkg/vendor/katex/fonts pkg/models/verifier
+cp node_modules/katex/dist/katex.mjs node_modules/katex/dist/katex.min.css pkg/vendor/katex/
+cp node_modules/katex/dist/contrib/auto-render.mjs pkg/vendor/katex/contrib/
+cp node_modules/katex/dist/fonts/*.woff2 pkg/vendor/katex/fonts/
+cp models/verifier/config.json models/verifier/tokenizer.json models/verifier/model.bpk models/verifier/MODEL_CARD.md pkg/models/verifier/
+cp LICENSE-MIT LICENSE-APACHE pkg/
+
 cargo build --release -p prm-cli
 if [ -d ../shared/data ]; then
   target/release/prm samples --data ../shared/data --out web/samples.json

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Serve the repository on localhost (the demo, the pages, the model files, pkg/)."""
+"""Serve the repository (or the folder given after the port) on localhost: the demo, the pages,
+the model files, pkg/. Every response allows any origin, as a CDN does, so that a page on one
+origin can embed the widget and load the model from another."""
 import http.server
 import os
 import sys
@@ -19,10 +21,11 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     }
 
     def __init__(self, *args, **kwargs):
-        super().__init__(*args, directory=ROOT, **kwargs)
+        super().__init__(*args, directory=os.environ.get("SERVE_DIR", ROOT), **kwargs)
 
     def end_headers(self):
         self.send_header("Cache-Control", "no-cache")
+        self.send_header("Access-Control-Allow-Origin", "*")
         super().end_headers()
 
     def log_message(self, fmt, *args):
@@ -33,6 +36,8 @@ class Handler(http.server.SimpleHTTPRequestHandler):
 
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 8080
+    if len(sys.argv) > 2:
+        os.environ["SERVE_DIR"] = os.path.abspath(sys.argv[2])
     server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
     print(f"serving the step verifier on http://localhost:{port}/", flush=True)
     server.serve_forever()

@@ -21,14 +21,28 @@ import { setMath, renderSteps, katexCss, answerCheckText, REASONS } from './rend
 
 const DEFAULT_MODEL = new URL('../models/verifier/', import.meta.url).href;
 const STYLE = new URL('./style.css', import.meta.url).href;
-const shared = new Map(); // model URL -> {client, ready}
+const shared = new Map(); // model URL -> {client, ready, listeners}
 
-function clientFor(model) {
+// Every widget of a page shares one worker (and one copy of the model) per model URL; the
+// download's progress goes to all of them.
+function clientFor(model, listener) {
   if (!shared.has(model)) {
     const client = new VerifierClient(new URL('./worker.js', import.meta.url));
-    shared.set(model, { client, ready: client.load(model) });
+    const listeners = new Set();
+    const ready = client.load(model, { onProgress: (p) => listeners.forEach((f) => f(p)) });
+    shared.set(model, { client, ready, listeners });
   }
-  return shared.get(model);
+  const entry = shared.get(model);
+  if (listener) entry.listeners.add(listener);
+  return entry;
+}
+
+// Chromium ignores @font-face inside a shadow root: KaTeX's fonts are declared in the document.
+function declareFonts() {
+  if (document.querySelector('link[data-step-verifier-fonts]')) return;
+  const link = el('link', { rel: 'stylesheet', href: katexCss });
+  link.dataset.stepVerifierFonts = '';
+  document.head.append(link);
 }
 
 function el(tag, props = {}) {
@@ -62,13 +76,21 @@ class StepVerifier extends HTMLElement {
     this.check = el('button', { type: 'button', textContent: 'Check my solution' });
     this.editor.append(label, this.input, this.check);
     this.list = el('ol', { className: 'steps' });
+    this.progress = el('progress', { max: 1, value: 0, hidden: true });
+    this.progress.setAttribute('aria-label', 'downloading the verifier');
+    this.progress.style.width = '100%';
     this.summary = el('div', { className: 'status' });
     this.summary.setAttribute('role', 'status');
     this.summary.setAttribute('aria-live', 'polite');
     this.summary.style.color = '#333';
     this.error = el('div', { className: 'error' });
     this.error.setAttribute('role', 'alert');
-    this.box.append(this.problemView, this.editor, this.list, this.summary, this.error);
+    this.box.append(this.problemView, this.editor, this.list, this.progress, this.summary, this.error);
+    this.onProgress = (p) => {
+      this.progress.hidden = p.fraction >= 1;
+      this.progress.value = p.fraction;
+      this.summary.textContent = `${p.cached ? 'loading' : 'downloading'} the verifier: ${Math.round(100 * p.fraction)}%`;
+    };
     root.append(this.box);
     this.pending = null;
     this.run = 0;
@@ -86,6 +108,7 @@ class StepVerifier extends HTMLElement {
   }
 
   connectedCallback() {
+    declareFonts();
     this.schedule();
   }
 
@@ -149,8 +172,9 @@ class StepVerifier extends HTMLElement {
     try {
       const { problem, model, options } = this.settings();
       setMath(this.problemView, problem);
-      const { client, ready } = clientFor(model);
+      const { client, ready } = clientFor(model, this.onProgress);
       const info = await ready;
+      this.progress.hidden = true;
       this.summary.textContent = 'verifying…';
       const { verdict } = await client.scoreSolution(problem, solution, options);
       if (run !== this.run) return; // superseded by a newer run
@@ -192,9 +216,10 @@ class StepVerifier extends HTMLElement {
   async sync(all, run) {
     const lines = completedLines(this.input.value, all);
     const { problem, model, options } = this.settings();
-    const { client, ready } = clientFor(model);
+    const { client, ready } = clientFor(model, this.onProgress);
     if (!this.session) this.summary.textContent = 'loading the verifier…';
     const info = await ready;
+    this.progress.hidden = true;
     if (run !== this.run) return;
     // an edit above the last pushed step: start again
     const s = this.session;

@@ -1,17 +1,24 @@
 // The model runs here, in a dedicated module worker; pages only post messages (see client.js).
-// Protocol: {id, type, ...} in; {id, type: 'result', value} | {id, type: 'error', message} |
-// {id, type: 'progress', ...} out.
+// Protocol: {id, type, ...} in; {id, type: 'result', value} | {id, type: 'error', kind, message} |
+// {id, type: 'progress', file, loaded, total, fraction, cached} out. `kind` is the error's class:
+// 'BadInputError' (fix the request), 'ModelError' (the model files), 'BackendError' (the device),
+// 'NetworkError' (a download).
 import init, { Verifier, splitSteps, webgpuAvailable } from '../pkg/verifier_wasm.js';
 
-const CACHE_NAME = 'step-verifier-model-v1';
-const FILES = ['config.json', 'tokenizer.json', 'model.bpk'];
-const ready = init({ module_or_path: new URL('../pkg/verifier_wasm_bg.wasm', import.meta.url) });
+const CACHE_NAME = 'step-verifier-model-v2';
+const WASM_URL = new URL('../pkg/verifier_wasm_bg.wasm', import.meta.url).href;
+const MODEL_FILES = ['tokenizer.json', 'model.bpk'];
 
+let ready = null; // the wasm module, instantiated once
 let verifier = null;
 let loadedBytes = null; // kept to restart on the CPU if the GPU is lost
 let fallbackNote = null;
 const sessions = new Map();
 let nextSession = 1;
+
+class NetworkError extends Error {
+  constructor(message) { super(message); this.name = 'NetworkError'; }
+}
 
 async function openCache() {
   try {
@@ -21,18 +28,22 @@ async function openCache() {
   }
 }
 
-async function download(url, report) {
+async function get(url) {
   let resp;
   try {
-    resp = await fetch(url);
+    resp = await fetch(url, { cache: 'no-cache' });
   } catch (e) {
-    throw new Error(`cannot fetch ${url}: ${e.message}`);
+    throw new NetworkError(`cannot fetch ${url}: ${e.message}`);
   }
-  if (!resp.ok) throw new Error(`cannot fetch ${url}: HTTP ${resp.status}`);
-  const total = Number(resp.headers.get('content-length')) || 0;
+  if (!resp.ok) throw new NetworkError(`cannot fetch ${url}: HTTP ${resp.status}`);
+  return resp;
+}
+
+/** Read a response's body, reporting every chunk. */
+async function readBody(resp, report) {
   if (!resp.body) {
     const buf = new Uint8Array(await resp.arrayBuffer());
-    report(buf.length, buf.length);
+    report(buf.length);
     return buf;
   }
   const reader = resp.body.getReader();
@@ -43,7 +54,7 @@ async function download(url, report) {
     if (done) break;
     chunks.push(value);
     loaded += value.length;
-    report(loaded, total);
+    report(loaded);
   }
   const buf = new Uint8Array(loaded);
   let off = 0;
@@ -54,45 +65,108 @@ async function download(url, report) {
   return buf;
 }
 
-async function load(msg, progress) {
-  await ready;
-  const base = new URL(msg.base, msg.pageUrl || self.location.href);
+async function sha256(bytes) {
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+  return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** Whether bytes are the file `config.json` describes (size, and SHA-256 where there is one). */
+async function intact(bytes, digest) {
+  if (!digest) return true;
+  if (bytes.length !== digest.bytes) return false;
+  return !crypto.subtle || (await sha256(bytes)) === digest.sha256;
+}
+
+/** The cache key of a model file: its URL and its content's digest (a new model at the same URL is fetched again). */
+function cacheKey(url, digest) {
+  return digest ? `${url}?sha256=${digest.sha256}` : url;
+}
+
+async function fetchConfig(base) {
+  const url = new URL('config.json', base).href;
+  const bytes = new Uint8Array(await (await get(url)).arrayBuffer());
+  let config;
+  try {
+    config = JSON.parse(new TextDecoder().decode(bytes));
+  } catch (e) {
+    const err = new Error(`${url} is not JSON: ${e.message}`);
+    err.name = 'ModelError';
+    throw err;
+  }
+  return { bytes, files: config.files || {} };
+}
+
+/**
+ * Fetch the wasm module (unless instantiated) and the model files, from the cache where they are
+ * intact, with progress over every byte: {file, loaded, total, fraction, cached}.
+ */
+async function fetchAll(base, progress) {
   const cache = await openCache();
-  const bytes = {};
-  const fromCache = {};
-  for (const f of FILES) {
-    const url = new URL(f, base).href;
-    const hit = cache && (await cache.match(url));
+  const config = await fetchConfig(base);
+  const wanted = MODEL_FILES.map((f) => ({ file: f, url: new URL(f, base).href, digest: config.files[f] }));
+  if (!ready) wanted.unshift({ file: 'verifier_wasm_bg.wasm', url: WASM_URL, wasm: true });
+  // cached and intact, or to download: every download is started first, so that every size is
+  // known before the first byte is counted
+  for (const w of wanted) {
+    const hit = !w.wasm && cache && (await cache.match(cacheKey(w.url, w.digest)));
     if (hit) {
-      bytes[f] = new Uint8Array(await hit.arrayBuffer());
-      fromCache[f] = true;
-      progress({ file: f, loaded: bytes[f].length, total: bytes[f].length, cached: true });
-    } else {
-      bytes[f] = await download(url, (loaded, total) => progress({ file: f, loaded, total, cached: false }));
+      const bytes = new Uint8Array(await hit.arrayBuffer());
+      if (await intact(bytes, w.digest)) {
+        w.bytes = bytes;
+        w.cached = true;
+        continue;
+      }
+      await cache.delete(cacheKey(w.url, w.digest)); // cut short or damaged: fetch again
+    }
+    w.resp = await get(w.url);
+    w.total = Number(w.resp.headers.get('content-length')) || w.digest?.bytes || 0;
+  }
+  const total = wanted.reduce((n, w) => n + (w.bytes ? w.bytes.length : w.total), 0);
+  const done = new Map();
+  const report = (w, loaded) => {
+    done.set(w.file, loaded);
+    const all = [...done.values()].reduce((a, b) => a + b, 0);
+    progress({ file: w.file, loaded, total: w.bytes ? w.bytes.length : w.total, fraction: total ? Math.min(1, all / total) : 0, cached: !!w.cached });
+  };
+  for (const w of wanted) {
+    if (w.bytes) { report(w, w.bytes.length); continue; }
+    w.bytes = await readBody(w.resp, (n) => report(w, n));
+    if (!(await intact(w.bytes, w.digest))) {
+      throw new NetworkError(`${w.url} arrived damaged or cut short (${w.bytes.length} bytes, config.json says ${w.digest.bytes})`);
     }
   }
+  const byName = Object.fromEntries(wanted.map((w) => [w.file, w]));
+  return { cache, config, byName, wanted };
+}
+
+async function load(msg, progress) {
+  const base = new URL(msg.base, msg.pageUrl || self.location.href);
+  const { cache, config, byName, wanted } = await fetchAll(base, progress);
+  if (!ready) ready = init({ module_or_path: byName['verifier_wasm_bg.wasm'].bytes });
+  await ready;
   const t0 = performance.now();
   let v;
   try {
-    v = await Verifier.fromBytes(bytes['config.json'], bytes['tokenizer.json'], bytes['model.bpk'], msg.backend || 'auto');
+    v = await Verifier.fromBytes(config.bytes, byName['tokenizer.json'].bytes, byName['model.bpk'].bytes, msg.backend || 'auto');
   } catch (e) {
-    // Never keep files that do not load.
-    if (cache) for (const f of FILES) await cache.delete(new URL(f, base).href);
+    // never keep files that do not load
+    if (cache) for (const w of wanted) if (!w.wasm) await cache.delete(cacheKey(w.url, w.digest));
     throw e;
   }
-  // Cache only files that loaded.
+  // cache only files that loaded, under their content's key
   if (cache) {
-    for (const f of FILES) {
-      if (!fromCache[f]) {
-        await cache.put(new URL(f, base).href, new Response(bytes[f], { headers: { 'content-type': 'application/octet-stream' } }));
+    for (const w of wanted) {
+      if (!w.wasm && !w.cached) {
+        await cache.put(cacheKey(w.url, w.digest), new Response(w.bytes, { headers: { 'content-type': 'application/octet-stream' } }));
       }
     }
   }
   if (verifier) verifier.free();
   verifier = v;
-  loadedBytes = v.backend === 'webgpu' ? bytes : null;
+  loadedBytes = v.backend === 'webgpu' ? { config: config.bytes, tokenizer: byName['tokenizer.json'].bytes, weights: byName['model.bpk'].bytes } : null;
   fallbackNote = null;
   sessions.clear();
+  const model = wanted.filter((w) => !w.wasm);
   return {
     backend: v.backend,
     adapter: v.adapter,
@@ -100,16 +174,45 @@ async function load(msg, progress) {
     threshold: v.threshold,
     config: v.config,
     initMs: performance.now() - t0,
-    cached: FILES.every((f) => fromCache[f]),
-    bytes: FILES.reduce((n, f) => n + bytes[f].length, 0),
+    cached: model.every((w) => w.cached),
+    bytes: config.bytes.length + model.reduce((n, w) => n + w.bytes.length, 0),
     webgpu: webgpuAvailable(),
   };
+}
+
+/** Whether every model file at `base` is in the cache, intact (config.json is fetched to know). */
+async function hasModelInCache(msg) {
+  const cache = await openCache();
+  if (!cache) return false;
+  const base = new URL(msg.base, msg.pageUrl || self.location.href);
+  const { files } = await fetchConfig(base);
+  for (const f of MODEL_FILES) {
+    const url = new URL(f, base).href;
+    const hit = await cache.match(cacheKey(url, files[f]));
+    if (!hit || !(await intact(new Uint8Array(await hit.arrayBuffer()), files[f]))) return false;
+  }
+  return true;
+}
+
+/** Drop every cached copy of the model at `base` (any version). */
+async function deleteModelInCache(msg) {
+  const cache = await openCache();
+  if (!cache) return { deleted: 0 };
+  const base = new URL(msg.base, msg.pageUrl || self.location.href);
+  const urls = MODEL_FILES.map((f) => new URL(f, base).href);
+  let deleted = 0;
+  for (const req of await cache.keys()) {
+    const u = new URL(req.url);
+    u.search = '';
+    if (urls.includes(u.href) && (await cache.delete(req))) deleted++;
+  }
+  return { deleted };
 }
 
 // A WebGPU failure after loading (device lost, out of memory): restart on the CPU.
 async function fallBackToCpu(err) {
   if (!verifier || verifier.backend !== 'webgpu' || !loadedBytes) throw err;
-  const cpu = await Verifier.fromBytes(loadedBytes['config.json'], loadedBytes['tokenizer.json'], loadedBytes['model.bpk'], 'cpu');
+  const cpu = await Verifier.fromBytes(loadedBytes.config, loadedBytes.tokenizer, loadedBytes.weights, 'cpu');
   verifier.free();
   verifier = cpu;
   loadedBytes = null;
@@ -124,13 +227,12 @@ function need() {
 
 function session(id) {
   const s = sessions.get(id);
-  if (!s) throw new Error(`no streaming session ${id}`);
+  if (!s) {
+    const e = new Error(`no streaming session ${id}`);
+    e.name = 'BadInputError';
+    throw e;
+  }
   return s;
-}
-
-// Input errors are the user's to fix; anything else on WebGPU is treated as a device failure.
-function isGpuFailure(e) {
-  return verifier?.backend === 'webgpu' && !/^(bad input|bad options|tokenizer|model config|weights|the threshold|steps must|unknown aggregate|the session is busy|an earlier step|no steps)/.test(e.message);
 }
 
 // The options object of Verifier.score / scoreSolution / start: only the fields that are set.
@@ -140,8 +242,13 @@ function options(msg, keys = ['threshold', 'aggregate', 'answer', 'reference']) 
   return o;
 }
 
+// Only a device failure moves the work to the CPU; the error's kind says which it is.
+const isGpuFailure = (e) => verifier?.backend === 'webgpu' && e?.name === 'BackendError';
+
 const handlers = {
   load,
+  hasModelInCache,
+  deleteModelInCache,
   async score(msg) {
     const run = (v) => msg.steps
       ? v.score(msg.problem, msg.steps, options(msg))
@@ -172,7 +279,9 @@ const handlers = {
     } catch (e) {
       if (!isGpuFailure(e)) throw e;
       await fallBackToCpu(e);
-      throw new Error(`${fallbackNote}: start the stream again`);
+      const err = new Error(`${fallbackNote}: start the stream again`);
+      err.name = 'BackendError';
+      throw err;
     }
   },
   async verdict(msg) {
@@ -185,6 +294,7 @@ const handlers = {
     return true;
   },
   async split(msg) {
+    if (!ready) ready = init({ module_or_path: WASM_URL });
     await ready;
     return splitSteps(msg.solution);
   },
@@ -203,6 +313,7 @@ self.onmessage = async (ev) => {
     self.postMessage({ id: msg.id, type: 'result', value });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
-    self.postMessage({ id: msg.id, type: 'error', message });
+    const kind = e instanceof Error && e.name !== 'Error' ? e.name : 'Error';
+    self.postMessage({ id: msg.id, type: 'error', kind, message });
   }
 };

@@ -149,7 +149,19 @@ test('a model URL that 404s or serves garbage is reported, not fatal', { timeout
   mkdirSync(bad, { recursive: true });
   for (const f of ['config.json', 'tokenizer.json']) copyFileSync(join(ROOT, 'models/verifier', f), join(bad, f));
   writeFileSync(join(bad, 'model.bpk'), 'this is not a burnpack file');
-  for (const [query, pattern] of [['?backend=cpu&model=no-such-model/', /404/], ['?backend=cpu&model=test-artifacts/garbage-model/', /weights/]]) {
+  // the same without the files' digests in config.json: the weights themselves are refused
+  const bare = join(ROOT, 'test-artifacts', 'garbage-model-no-digest');
+  mkdirSync(bare, { recursive: true });
+  const cfg = JSON.parse(readFileSync(join(ROOT, 'models/verifier/config.json'), 'utf8'));
+  delete cfg.files;
+  writeFileSync(join(bare, 'config.json'), JSON.stringify(cfg));
+  copyFileSync(join(ROOT, 'models/verifier/tokenizer.json'), join(bare, 'tokenizer.json'));
+  writeFileSync(join(bare, 'model.bpk'), 'this is not a burnpack file');
+  for (const [query, pattern] of [
+    ['?backend=cpu&model=no-such-model/', /404/],
+    ['?backend=cpu&model=test-artifacts/garbage-model/', /model\.bpk arrived damaged or cut short/],
+    ['?backend=cpu&model=test-artifacts/garbage-model-no-digest/', /weights/],
+  ]) {
     const { page } = await openDemo(query);
     assert.equal(await waitReady(page), 'error');
     assert.match(await page.textContent('#error'), pattern);
@@ -159,6 +171,7 @@ test('a model URL that 404s or serves garbage is reported, not fatal', { timeout
     await page.close();
   }
   rmSync(bad, { recursive: true, force: true });
+  rmSync(bare, { recursive: true, force: true });
 });
 
 test('auto picks the CPU when WebGPU is missing and says why', { timeout: 300_000 }, async () => {

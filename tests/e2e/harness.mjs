@@ -23,9 +23,10 @@ function freePort() {
   });
 }
 
-export async function startServer() {
+/** Serve `dir` (default: the repository) on a free port of 127.0.0.1. */
+export async function startServer(dir = ROOT) {
   const port = await freePort();
-  const proc = spawn('python3', [join(ROOT, 'scripts/serve.py'), String(port)], { env: { ...process.env, SERVE_QUIET: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
+  const proc = spawn('python3', [join(ROOT, 'scripts/serve.py'), String(port), dir], { env: { ...process.env, SERVE_QUIET: '1' }, stdio: ['ignore', 'pipe', 'ignore'] });
   await new Promise((resolve, reject) => {
     proc.stdout.on('data', (d) => { if (String(d).includes('serving')) resolve(); });
     proc.on('exit', (code) => reject(new Error(`server exited with ${code}`)));

@@ -133,7 +133,10 @@ pub(crate) async fn load(
     let gpu_ms = match probe_ms(&gpu).await {
         Ok(ms) => ms,
         Err(e) => {
-            let msg = e.as_string().unwrap_or_else(|| "probe failed".into());
+            let msg = e
+                .dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+                .unwrap_or_else(|| "probe failed".into());
             return cpu(
                 format!("CPU (wasm) — WebGPU failed on {adapter}: {msg}"),
                 weights,

@@ -5,13 +5,48 @@
 use burn::prelude::*;
 use verifier_core::{
     Decision, Exercise, ModelFiles, ScoreRequest, Scorer, StepVerdict, Stream, Verdict,
+    VerifierError,
 };
 use wasm_bindgen::prelude::*;
 
 use crate::backend::{self, BackendChoice};
 
-pub fn js_err(e: impl std::fmt::Display) -> JsValue {
-    JsError::new(&e.to_string()).into()
+/// An error a page can tell apart by its JS `name`, not by its text: `BadInputError` (the caller
+/// can fix the request), `ModelError` (the model files), `BackendError` (the device).
+pub trait Kinded: std::fmt::Display {
+    fn kind(&self) -> &'static str {
+        "BadInputError"
+    }
+}
+
+impl Kinded for VerifierError {
+    fn kind(&self) -> &'static str {
+        match self {
+            VerifierError::BadInput(_) => "BadInputError",
+            VerifierError::Tokenizer(_) | VerifierError::Config(_) | VerifierError::Weights(_) => {
+                "ModelError"
+            }
+        }
+    }
+}
+impl Kinded for String {}
+impl Kinded for &str {}
+impl Kinded for serde_wasm_bindgen::Error {}
+
+fn named(message: &str, name: &str) -> JsValue {
+    let e = js_sys::Error::new(message);
+    e.set_name(name);
+    e.into()
+}
+
+/// A JS error of the error's kind.
+pub fn js_err(e: impl Kinded) -> JsValue {
+    named(&e.to_string(), e.kind())
+}
+
+/// A failure of the device (WebGPU lost, a read-back that failed).
+pub fn backend_err(message: impl std::fmt::Display) -> JsValue {
+    named(&message.to_string(), "BackendError")
 }
 
 pub fn now_ms() -> f64 {
@@ -31,12 +66,12 @@ pub async fn read_back(t: Tensor<2>) -> Result<Vec<f32>, JsValue> {
     t.into_data_async()
         .await
         .map_err(|e| {
-            js_err(format!(
+            backend_err(format!(
                 "reading results back from the device failed: {e:?}"
             ))
         })?
         .try_to_vec::<f32>()
-        .map_err(|e| js_err(format!("unexpected result type: {e:?}")))
+        .map_err(|e| backend_err(format!("unexpected result type: {e:?}")))
 }
 
 pub async fn read_back1(t: Tensor<1>) -> Result<Vec<f32>, JsValue> {

@@ -1,0 +1,64 @@
+// Types of the step-verifier package (the page side; the verdict types come from the wasm build).
+import type { Verdict, ScoreOptions, PushedVerdict } from './verifier_wasm.js';
+export type { Verdict, ScoreOptions, PushedVerdict, StepVerdict, AnswerCheck, FlagReason, Check } from './verifier_wasm.js';
+
+export type ErrorKind = 'BadInputError' | 'ModelError' | 'BackendError' | 'NetworkError' | 'WorkerError' | 'Error';
+
+/** An error from the verifier: `kind` (also `name`) says whose it is to fix. */
+export class VerifierError extends Error {
+  kind: ErrorKind;
+}
+
+export interface LoadProgress { file: string; loaded: number; total: number; fraction: number; cached: boolean }
+
+export interface LoadInfo {
+  backend: 'webgpu' | 'cpu';
+  adapter: string;
+  probe: { backend: 'webgpu' | 'cpu'; ms: number }[];
+  threshold: number;
+  config: unknown;
+  initMs: number;
+  cached: boolean;
+  bytes: number;
+  webgpu: boolean;
+}
+
+export interface Scored { verdict: Verdict; ms: number; backend: 'webgpu' | 'cpu'; note: string | null }
+
+export interface StreamSession {
+  /** Score one more step: the verdict over the steps so far, with this step's index. */
+  push(step: string): Promise<PushedVerdict>;
+  /** The verdict so far, decided again (no network pass); `final`: the solution is finished. */
+  verdict(options?: { threshold?: number; aggregate?: 'product' | 'min' | 'last'; final?: boolean }): Promise<Verdict>;
+  end(): Promise<boolean>;
+}
+
+export class VerifierClient {
+  constructor(workerUrl?: string | URL);
+  info?: LoadInfo;
+  load(base: string | URL, options?: { backend?: 'auto' | 'webgpu' | 'cpu'; onProgress?: (p: LoadProgress) => void }): Promise<LoadInfo>;
+  score(problem: string, steps: string[], options?: ScoreOptions): Promise<Scored>;
+  scoreSolution(problem: string, solution: string, options?: ScoreOptions): Promise<Scored>;
+  rejudge(problem: string, verdict: Verdict, options?: ScoreOptions): Promise<Verdict>;
+  start(problem: string, options?: ScoreOptions): Promise<StreamSession>;
+  split(solution: string): Promise<string[]>;
+  hasModelInCache(base: string | URL): Promise<boolean>;
+  deleteModelInCache(base: string | URL): Promise<{ deleted: number }>;
+  clearCache(): Promise<{ cleared: boolean }>;
+  terminate(): void;
+}
+
+/** The model shipped with the package. */
+export const DEFAULT_MODEL: string;
+
+/** Load a model by URL in a new worker, with progress over every byte (the wasm included). */
+export function loadVerifier(
+  modelUrl?: string | URL,
+  options?: { backend?: 'auto' | 'webgpu' | 'cpu'; onProgress?: (p: LoadProgress) => void },
+): Promise<VerifierClient>;
+
+/** Whether the model at `modelUrl` is cached, every file intact. */
+export function hasModelInCache(modelUrl?: string | URL): Promise<boolean>;
+
+/** Drop every cached copy of the model at `modelUrl`. */
+export function deleteModelInCache(modelUrl?: string | URL): Promise<{ deleted: number }>;
