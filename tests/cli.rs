@@ -385,6 +385,49 @@ fn processbench_eval_reports_f1_per_file() {
             .unwrap(),
         "cannot read",
     );
+    // bad items are all reported before any scoring and skipped; the others are scored
+    let mut items: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+    let mut empty_step = items[0].clone();
+    empty_step["steps"][1] = "  ".into();
+    empty_step["id"] = "empty-step".into();
+    let mut no_problem = items[1].clone();
+    no_problem["problem"] = "".into();
+    items.insert(1, empty_step);
+    items.push(no_problem);
+    let dir = std::env::temp_dir().join(format!("prm-pb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad_file = dir.join("with_bad.json");
+    std::fs::write(&bad_file, serde_json::to_vec(&items).unwrap()).unwrap();
+    let o = prm()
+        .args(["eval", "processbench", "--json", bad_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("item 2 (id empty-step): bad input: step 2 is empty"),
+        "{err}"
+    );
+    assert!(err.contains("item 5 (id"), "{err}");
+    assert!(err.contains("skipped 2 bad items"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["files"]["with_bad"]["n"], 3,
+        "the good items are all scored"
+    );
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 2);
+    let o = prm()
+        .args([
+            "eval",
+            "processbench",
+            "--strict",
+            bad_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, "2 bad items");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 #[test]

@@ -65,6 +65,41 @@ pub struct ProcessBenchArgs {
     /// Judge by the model alone, without the arithmetic checks.
     #[arg(long)]
     pub no_checks: bool,
+    /// Refuse the files if any item is bad (before any scoring); by default bad items are
+    /// reported together and skipped.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// Check every item before the first forward pass: the items that can be scored, and one line
+/// per item that cannot (its index, id and what is wrong).
+fn validate(
+    scorer: &Scorer,
+    file: &Path,
+    items: Vec<sources::ProcessBenchItem>,
+) -> (Vec<sources::ProcessBenchItem>, Vec<String>) {
+    let mut bad = Vec::new();
+    let good = items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, it)| {
+            let check = verifier_core::ScoreRequest::new(it.problem.clone(), it.steps.clone())
+                .and_then(|r| scorer.encoder.encode(&r.problem, &r.steps).map(|_| ()));
+            match check {
+                Ok(()) => Some(it),
+                Err(e) => {
+                    bad.push(format!(
+                        "{} item {} (id {}): {e}",
+                        file.display(),
+                        i + 1,
+                        it.id
+                    ));
+                    None
+                }
+            }
+        })
+        .collect();
+    (good, bad)
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -389,10 +424,29 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         .with_overrides(args.common.threshold, None)?;
     let rule = decision.rule();
     let mut rows = Vec::new();
+    let mut files = Vec::new();
+    let mut bad = Vec::new();
     for f in &args.files {
         let items = sources::processbench_file(f)?;
         if items.is_empty() {
             bail!("{} has no items", f.display());
+        }
+        let (good, b) = validate(&scorer, f, items);
+        bad.extend(b);
+        files.push((f, good));
+    }
+    for b in &bad {
+        eprintln!("warning: {b}");
+    }
+    if !bad.is_empty() {
+        if args.strict {
+            bail!("{} bad items (--strict: nothing scored)", bad.len());
+        }
+        eprintln!("skipped {} bad items; the others are scored", bad.len());
+    }
+    for (f, items) in files {
+        if items.is_empty() {
+            bail!("{} has no item that can be scored", f.display());
         }
         let name = f
             .file_stem()
@@ -415,7 +469,7 @@ fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"threshold": rule.threshold, "prior": rule.prior, "files": per, "average_f1": avg})
+            json!({"threshold": rule.threshold, "prior": rule.prior, "files": per, "average_f1": avg, "skipped": bad})
         );
     } else {
         println!(
