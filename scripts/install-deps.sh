@@ -25,5 +25,5 @@ rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || r
 if ! wasm-bindgen --version 2>/dev/null | grep -q 0.2.130; then
   cargo install wasm-bindgen-cli --version 0.2.130
 fi
-[ -d node_modules/playwright-core ] && [ -d node_modules/katex ] && [ -d node_modules/binaryen ] \
+[ -d node_modules/playwright-core ] && [ -d node_modules/katex ] && [ -d node_modules/binaryen ] && [ -d node_modules/axe-core ] \
   || npm ci --no-audit --no-fund --loglevel=error

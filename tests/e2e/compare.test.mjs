@@ -1,7 +1,7 @@
 // The PRM-vs-ORM page judges every sample both ways and filters the disagreements.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, screenshot } from './harness.mjs';
+import { startServer, launch, screenshot, seriousA11yViolations, checkPhoneWidth } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
@@ -21,5 +21,11 @@ test('compare page lists PRM and ORM judgments and filters disagreements', { tim
   assert.ok(visible.every((k) => k !== 'agree'));
   await page.click('[data-filter="all"]');
   await screenshot(page, 'compare');
+  // the answer-known column: a verdict for every row whose problem has a known answer
+  const known = await page.$$eval('#rows tr td:last-child', (tds) => tds.map((t) => t.textContent));
+  assert.equal(known.length, rows.length);
+  assert.ok(known.some((t) => /expected answer/.test(t)), 'some rows are judged with their answer');
+  assert.deepEqual(await seriousA11yViolations(page), [], 'no serious accessibility violations');
+  assert.ok(await checkPhoneWidth(page, 'compare') <= 391, 'the table scrolls in its own box at 390 px');
   await page.close();
 });

@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, copyFileSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startServer, launch, nativeVerdict, screenshot, ROOT } from './harness.mjs';
+import { startServer, launch, nativeVerdict, screenshot, ROOT, seriousA11yViolations, checkPhoneWidth } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
@@ -65,6 +65,8 @@ test('a sample streams and highlights the same first bad step as prm score', { t
   await page.waitForFunction(() => document.getElementById('steps').dataset.firstBad === '0');
   assert.deepEqual(errors, []);
   await screenshot(page, 'demo-sample');
+  assert.deepEqual(await seriousA11yViolations(page), [], 'no serious accessibility violations');
+  assert.ok(await checkPhoneWidth(page, 'demo') <= 391, 'no sideways scrolling at 390 px');
   await page.close();
 });
 

@@ -1,7 +1,7 @@
 // The embeddable <step-verifier> on its example page fires `verdict` with the native verdict.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { startServer, launch, nativeVerdict, screenshot } from './harness.mjs';
+import { startServer, launch, nativeVerdict, screenshot, seriousA11yViolations, checkPhoneWidth } from './harness.mjs';
 
 let server, browser;
 before(async () => { server = await startServer(); browser = await launch(); });
@@ -74,5 +74,7 @@ test('a student types a wrong solution into the exercise widget and sees its fir
   assert.match(flagged.status, /does not match the expected answer 38/);
   assert.deepEqual(errors, []);
   await screenshot(page, 'widget-exercise');
+  assert.deepEqual(await seriousA11yViolations(page), [], 'no serious accessibility violations');
+  assert.ok(await checkPhoneWidth(page, 'widget') <= 391, 'no sideways scrolling at 390 px');
   await page.close();
 });
