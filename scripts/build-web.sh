@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Build the browser package into pkg/ (wasm + JS bindings + TypeScript types), copy KaTeX next
-# to the pages, and write the demo samples from the data folder.
+# Build the browser package into pkg/ (wasm + JS bindings + TypeScript types, the page side, the
+# model: the npm package) and copy KaTeX next to the pages. Only the wasm crate is compiled (the
+# first build takes about 15-20 min on 2 cores, later ones seconds); the demo samples are written
+# by the test command (web/samples-builtin.json serves until then).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -31,10 +33,4 @@ cp node_modules/katex/dist/fonts/*.woff2 pkg/vendor/katex/fonts/
 cp models/verifier/config.json models/verifier/tokenizer.json models/verifier/model.bpk models/verifier/MODEL_CARD.md pkg/models/verifier/
 cp LICENSE-MIT LICENSE-APACHE pkg/
 
-cargo build --release -p prm-cli
-if [ -d ../shared/data ]; then
-  target/release/prm samples --data ../shared/data --out web/samples.json
-else
-  echo "no ../shared/data: the demo uses web/samples-builtin.json" >&2
-fi
 ls -l pkg/verifier_wasm_bg.wasm

@@ -15,6 +15,13 @@ bash scripts/build-web.sh
 echo "== native tests"
 cargo test --release --workspace --exclude verifier-wasm
 
+# the demo samples (ProcessBench problems) from the data folder, when it is there
+if [ -d ../shared/data ]; then
+  target/release/prm samples --data ../shared/data --out web/samples.json
+else
+  echo "no ../shared/data: the pages use web/samples-builtin.json" >&2
+fi
+
 echo "== wasm tests in headless Chromium"
 export CHROMEDRIVER="${CHROMEDRIVER:-/usr/bin/chromedriver}"
 export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-900}"
