@@ -15,6 +15,8 @@ export interface LoadInfo {
   backend: 'webgpu' | 'cpu';
   adapter: string;
   probe: { backend: 'webgpu' | 'cpu'; ms: number }[];
+  /** `auto` used the choice it measured earlier on this adapter (no probe this time). */
+  remembered: boolean;
   threshold: number;
   config: unknown;
   initMs: number;

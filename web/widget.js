@@ -17,7 +17,7 @@
 // the model files; default: the shipped model beside this script), solution.
 // Fires `verdict` (detail: the verdict object) or `verdict-error` (detail: {message}).
 import { VerifierClient } from './client.js';
-import { setMath, renderSteps, katexCss, answerCheckText, REASONS } from './render.js';
+import { setMath, renderSteps, katexCss, answerCheckText, REASONS, TRUST_TEXT } from './render.js';
 
 const DEFAULT_MODEL = new URL('../models/verifier/', import.meta.url).href;
 const STYLE = new URL('./style.css', import.meta.url).href;
@@ -85,7 +85,10 @@ class StepVerifier extends HTMLElement {
     this.summary.style.color = '#333';
     this.error = el('div', { className: 'error' });
     this.error.setAttribute('role', 'alert');
-    this.box.append(this.problemView, this.editor, this.list, this.progress, this.summary, this.error);
+    const trust = el('details');
+    trust.append(el('summary', { textContent: 'How far to trust this?' }), el('p', { textContent: TRUST_TEXT }));
+    trust.style.fontSize = '0.85rem';
+    this.box.append(this.problemView, this.editor, this.list, this.progress, this.summary, this.error, trust);
     this.onProgress = (p) => {
       this.progress.hidden = p.fraction >= 1;
       this.progress.value = p.fraction;

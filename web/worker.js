@@ -139,15 +139,41 @@ async function fetchAll(base, progress) {
   return { cache, config, byName, wanted };
 }
 
+/** The WebGPU adapter's name (null without one): what `auto`'s choice is remembered for. */
+async function adapterName() {
+  try {
+    const a = await navigator.gpu?.requestAdapter();
+    if (!a) return null;
+    const i = a.info || (a.requestAdapterInfo ? await a.requestAdapterInfo() : {});
+    return [i.vendor, i.architecture, i.device, i.description].filter(Boolean).join(' ') || 'unnamed adapter';
+  } catch {
+    return null;
+  }
+}
+
+const choiceKey = (adapter) => `https://step-verifier.invalid/auto-choice?adapter=${encodeURIComponent(adapter)}`;
+
 async function load(msg, progress) {
   const base = new URL(msg.base, msg.pageUrl || self.location.href);
   const { cache, config, byName, wanted } = await fetchAll(base, progress);
   if (!ready) ready = init({ module_or_path: byName['verifier_wasm_bg.wasm'].bytes });
   await ready;
   const t0 = performance.now();
+  // `auto` measures both backends once per adapter, then keeps its choice
+  let backend = msg.backend || 'auto';
+  const adapter = backend === 'auto' && cache ? await adapterName() : null;
+  let remembered = false;
+  if (adapter) {
+    const hit = await cache.match(choiceKey(adapter));
+    const choice = hit && (await hit.json().catch(() => null));
+    if (choice?.backend === 'webgpu' || choice?.backend === 'cpu') {
+      backend = choice.backend;
+      remembered = true;
+    }
+  }
   let v;
   try {
-    v = await Verifier.fromBytes(config.bytes, byName['tokenizer.json'].bytes, byName['model.bpk'].bytes, msg.backend || 'auto');
+    v = await Verifier.fromBytes(config.bytes, byName['tokenizer.json'].bytes, byName['model.bpk'].bytes, backend);
   } catch (e) {
     // never keep files that do not load
     if (cache) for (const w of wanted) if (!w.wasm) await cache.delete(cacheKey(w.url, w.digest));
@@ -161,6 +187,9 @@ async function load(msg, progress) {
       }
     }
   }
+  if (adapter && !remembered && v.probe.length) {
+    await cache.put(choiceKey(adapter), new Response(JSON.stringify({ backend: v.backend, probe: v.probe })));
+  }
   if (verifier) verifier.free();
   verifier = v;
   loadedBytes = v.backend === 'webgpu' ? { config: config.bytes, tokenizer: byName['tokenizer.json'].bytes, weights: byName['model.bpk'].bytes } : null;
@@ -171,6 +200,7 @@ async function load(msg, progress) {
     backend: v.backend,
     adapter: v.adapter,
     probe: v.probe,
+    remembered,
     threshold: v.threshold,
     config: v.config,
     initMs: performance.now() - t0,

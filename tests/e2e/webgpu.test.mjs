@@ -39,5 +39,10 @@ test('auto measures both backends and keeps the faster', { timeout: 600_000 }, a
   assert.equal(m.length, 2, text);
   const faster = m[0][1] <= m[1][1] ? m[0][0] : m[1][0];
   assert.equal(await page.$eval('#backend', (e) => e.dataset.backend), faster);
+  // the choice is remembered for this adapter: the next load does not measure again
+  await page.reload();
+  await page.waitForFunction(() => document.getElementById('status').dataset.state === 'ready', null, { timeout: 400_000 });
+  assert.match(await page.textContent('#backend'), /the choice measured earlier on this adapter/);
+  assert.equal(await page.$eval('#backend', (e) => e.dataset.backend), faster);
   await page.close();
 });
