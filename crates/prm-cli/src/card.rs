@@ -23,7 +23,7 @@ fn trained_on_mutations(training: &Value) -> bool {
     any_training(training, |t| {
         t["args"]["mix"].as_array().is_none_or(|mix| {
             let mix: Vec<f64> = mix.iter().filter_map(Value::as_f64).collect();
-            crate::train::draws_mutations(&mix)
+            crate::mixture::Mix::try_from(mix).is_ok_and(|m| m.draws_mutations())
         })
     })
 }

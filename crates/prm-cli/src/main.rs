@@ -8,6 +8,7 @@ mod device;
 mod eval;
 mod exercise;
 mod metrics;
+mod mixture;
 mod model_dir;
 mod plots;
 mod pretrained;

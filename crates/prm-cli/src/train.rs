@@ -24,7 +24,7 @@ use verifier_core::{
 };
 use verifier_data::{DataDir, LabeledSolution, mutate::mutate_solution, problem_key, sources};
 
-use crate::{device, model_dir, pretrained};
+use crate::{device, mixture::Mix, model_dir, pretrained};
 
 #[derive(Args, Debug, Clone, Serialize, Deserialize)]
 pub struct TrainArgs {
@@ -80,14 +80,13 @@ pub struct TrainArgs {
     /// Start from random weights instead of the pretrained checkpoint (ablation).
     #[arg(long)]
     pub from_scratch: bool,
-    /// Mixture weights: prm800k, gsm8k references, gsm8k mutated, math references, math mutated,
-    /// gsm8k model solutions (ORM only).
+    /// The data mixture, by source: prm800k, gsm8k-ref, gsm8k-mut, math-ref, math-mut, gsm8k-model
+    /// (`name=weight,...`; a source not named gets 0; see `mixture::SOURCES`).
     #[arg(
         long,
-        value_delimiter = ',',
-        default_value = "0.45,0.08,0.17,0.04,0.11,0.15"
+        default_value_t = Mix::default_mix()
     )]
-    pub mix: Vec<f64>,
+    pub mix: Mix,
     #[arg(long, value_enum, default_value_t)]
     #[serde(default)]
     pub device: device::DeviceKind,
@@ -163,17 +162,6 @@ struct Progress {
     commands: Vec<String>,
 }
 
-/// `--mix` positions whose draws are mutated references (GSM8K, MATH), as `Pools::sample` reads them.
-const GSM8K_MUTATED: usize = 2;
-const MATH_MUTATED: usize = 4;
-
-/// Whether a `--mix` draws any mutation-made wrong steps.
-pub fn draws_mutations(mix: &[f64]) -> bool {
-    [GSM8K_MUTATED, MATH_MUTATED]
-        .iter()
-        .any(|&i| mix.get(i).is_some_and(|w| *w > 0.0))
-}
-
 /// The pools examples are drawn from.
 struct Pools {
     prm800k: Vec<LabeledSolution>,
@@ -221,30 +209,23 @@ impl Pools {
         .flat_map(|s| std::iter::once(s.problem.as_str()).chain(s.steps.iter().map(String::as_str)))
     }
 
-    fn sample<R: Rng>(&self, mix: &[f64], rng: &mut R) -> Option<LabeledSolution> {
-        let total: f64 = mix.iter().sum();
-        let mut x = rng.random_range(0.0..total);
-        let mut which = mix.len() - 1;
-        for (i, w) in mix.iter().enumerate() {
-            if x < *w {
-                which = i;
-                break;
-            }
-            x -= w;
-        }
-        match which {
-            0 => self.prm800k.choose(rng).cloned(),
-            1 => self.gsm8k_ref.choose(rng).cloned(),
-            GSM8K_MUTATED => self
+    /// One example from the source the mixture draws (by its name in `mixture::SOURCES`).
+    fn sample<R: Rng>(&self, mix: &Mix, rng: &mut R) -> Option<LabeledSolution> {
+        let x = rng.random_range(0.0..mix.total());
+        match mix.pick(x) {
+            "prm800k" => self.prm800k.choose(rng).cloned(),
+            "gsm8k-ref" => self.gsm8k_ref.choose(rng).cloned(),
+            "gsm8k-mut" => self
                 .gsm8k_ref
                 .choose(rng)
                 .and_then(|s| mutate_solution(s, rng)),
-            3 => self.math_ref.choose(rng).cloned(),
-            MATH_MUTATED => self
+            "math-ref" => self.math_ref.choose(rng).cloned(),
+            "math-mut" => self
                 .math_ref
                 .choose(rng)
                 .and_then(|s| mutate_solution(s, rng)),
-            _ => self.gsm8k_model.choose(rng).cloned(),
+            "gsm8k-model" => self.gsm8k_model.choose(rng).cloned(),
+            other => unreachable!("a source of mixture::SOURCES without a pool: {other}"),
         }
     }
 }
@@ -367,12 +348,6 @@ fn lr_at(args: &TrainArgs, step: usize) -> f64 {
 }
 
 pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
-    if args.mix.len() != 6 {
-        bail!("--mix takes 6 weights");
-    }
-    if args.mix.iter().any(|w| !w.is_finite() || *w < 0.0) || args.mix.iter().sum::<f64>() <= 0.0 {
-        bail!("--mix weights must be finite, not negative, and not all zero");
-    }
     let minilm = pretrained::minilm_layers();
     let most = 2 * minilm;
     if !(1..=most).contains(&args.layers) {
