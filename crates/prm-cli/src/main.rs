@@ -1,20 +1,6 @@
 //! `prm`: score solutions step by step, evaluate and train the verifier.
 
-mod average;
-mod batch;
-mod card;
-mod checks;
-mod device;
-mod eval;
-mod exercise;
-mod metrics;
-mod mixture;
-mod model_dir;
-mod plots;
-mod pretrained;
-mod samples;
-mod score;
-mod train;
+use verifier_train::{average, checks, eval, model_dir, samples, score, train};
 
 use clap::{Parser, Subcommand};
 
@@ -74,6 +60,10 @@ fn main() {
         Command::Average(a) => average::run(a, command_line),
     };
     if let Err(e) = result {
+        if let Some(bad) = e.downcast_ref::<score::SomeRequestsBad>() {
+            eprintln!("{bad}");
+            std::process::exit(score::SOME_REQUESTS_BAD);
+        }
         let msg: Vec<String> = e.chain().map(|c| c.to_string()).collect();
         eprintln!("error: {}", msg.join(": ").replace('\n', " "));
         std::process::exit(1);

@@ -151,6 +151,23 @@ pub fn run(args: ScoreArgs) -> Result<()> {
 /// Exit status of `--jsonl` when some requests could not be scored (the others were).
 pub const SOME_REQUESTS_BAD: i32 = 3;
 
+/// The outcome of `--jsonl` when some requests could not be scored: every other one was, and
+/// its verdict written.
+#[derive(Debug)]
+pub struct SomeRequestsBad(pub usize);
+
+impl std::fmt::Display for SomeRequestsBad {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} request(s) could not be scored; the others were",
+            self.0
+        )
+    }
+}
+
+impl std::error::Error for SomeRequestsBad {}
+
 /// `--jsonl`: score every good request, one verdict (or `{"line", "error"}`) per line, in input
 /// order; a request that fails never costs the others.
 fn score_jsonl(args: &ScoreArgs, requests: Vec<verifier_core::Result<ScoreRequest>>) -> Result<()> {
@@ -177,8 +194,7 @@ fn score_jsonl(args: &ScoreArgs, requests: Vec<verifier_core::Result<ScoreReques
     }
     out.flush()?;
     if failed > 0 {
-        eprintln!("{failed} request(s) could not be scored; the others were");
-        std::process::exit(SOME_REQUESTS_BAD);
+        return Err(SomeRequestsBad(failed).into());
     }
     Ok(())
 }
