@@ -9,7 +9,6 @@ pub mod card;
 pub mod checks;
 pub mod device;
 pub mod eval;
-pub mod exercise;
 pub mod metrics;
 pub mod mixture;
 pub mod model_dir;

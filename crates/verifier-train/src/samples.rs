@@ -32,7 +32,7 @@ pub fn run(args: SamplesArgs) -> Result<()> {
     let mut samples = Vec::new();
     for sub in ["gsm8k", "math"] {
         let items = sources::processbench(&data, sub)?;
-        let known = crate::exercise::known(&data, sub)?;
+        let known = crate::eval::exercise::known(&data, sub)?;
         let kinds: [(&str, fn(&sources::ProcessBenchItem) -> bool); 3] = [
             ("right answer, wrong step", |i| {
                 i.label >= 0 && i.final_answer_correct == Some(true)

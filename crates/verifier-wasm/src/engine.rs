@@ -9,8 +9,6 @@ use verifier_core::{
 };
 use wasm_bindgen::prelude::*;
 
-use crate::backend::{self, BackendChoice};
-
 /// An error a page can tell apart by its JS `name`, not by its text: `BadInputError` (the caller
 /// can fix the request), `ModelError` (the model files), `BackendError` (the device).
 pub trait Kinded: std::fmt::Display {
@@ -98,15 +96,6 @@ pub fn load_scorer(
 }
 
 impl Inner {
-    pub async fn load(
-        choice: BackendChoice,
-        config: &[u8],
-        tokenizer: &[u8],
-        weights: Vec<u8>,
-    ) -> Result<Inner, JsValue> {
-        backend::load(choice, config, tokenizer, weights).await
-    }
-
     /// Score a whole request by `decision`.
     pub async fn score(&self, req: ScoreRequest, decision: &Decision) -> Result<Verdict, JsValue> {
         let enc = self

@@ -141,7 +141,7 @@ impl Verifier {
                 .unwrap_or("auto")
                 .parse()
                 .map_err(js_err)?;
-            let inner = Inner::load(choice, &config, &tokenizer, weights).await?;
+            let inner = backend::load(choice, &config, &tokenizer, weights).await?;
             Ok(Verifier {
                 inner: Rc::new(inner),
             }
@@ -388,7 +388,7 @@ impl Verifier {
         weights: Vec<u8>,
     ) -> Result<Verifier, JsValue> {
         Ok(Verifier {
-            inner: Rc::new(Inner::load(choice, config, tokenizer, weights).await?),
+            inner: Rc::new(backend::load(choice, config, tokenizer, weights).await?),
         })
     }
 

@@ -1,6 +1,14 @@
 //! The score cache: the model's probabilities per (model files, data set, items) on disk.
 
-use super::*;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use verifier_core::{Calibration, Scorer};
+
+use crate::{
+    batch::{StepProbs, score_all},
+    model_dir,
+};
 
 /// Probabilities kept on disk per (model files, data set, items), so that the metrics can be
 /// recomputed without scoring again. Without a folder it only scores.

@@ -1,6 +1,13 @@
 //! A ProcessBench subset with its scores, checks and the rule variants of the ablations.
 
-use super::*;
+use anyhow::Result;
+use verifier_core::{
+    Calibration, Check, Scorer, StepRule, check_step,
+    decision::{combine, logit, sigmoid},
+};
+use verifier_data::sources;
+
+use super::cache::{ScoreCache, score_items};
 
 pub(super) struct PbSet {
     pub(super) name: String,

@@ -1,6 +1,8 @@
 //! The report for the terminal.
 
-use super::*;
+use verifier_core::StepRule;
+
+use crate::metrics::{self};
 
 /// A rule in words, for the terminal.
 pub(super) fn describe(rule: StepRule) -> String {

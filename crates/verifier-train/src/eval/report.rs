@@ -1,7 +1,24 @@
 //! `prm eval` with no subcommand: the full report (ProcessBench, calibration, PRM800K step AUC,
 //! best-of-N), its plots, and `--update-model`.
 
-use super::*;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde_json::json;
+use verifier_core::{Aggregate, Calibration, Scorer, StepRule, decision::check_threshold};
+use verifier_data::{DataDir, sources};
+
+use super::{
+    args::{CALIBRATION_ROWS, CalibrationSet, ReportArgs},
+    cache::{ScoreCache, score_items},
+    common::{load, take, take_spread},
+    pbset::{CHECKS_RULE, POSITION_DECAYS, cumulative, gated, position_scaled, score_processbench},
+    print::print_report,
+};
+use crate::{
+    metrics::{self, Scored, Selector},
+    model_dir, plots,
+};
 
 pub(super) fn best_of_n(
     scorer: &Scorer,

@@ -1,6 +1,15 @@
-use super::*;
-use super::{pbset::PbSet, report::prefix_representatives};
+use super::{
+    cache::ScoreCache,
+    common::take_spread,
+    pbset::{PbSet, cumulative, gated, position_scaled},
+    report::prefix_representatives,
+};
+use crate::batch::StepProbs;
+use anyhow::{Context, Result};
+use serde_json::json;
+use verifier_core::{Calibration, StepRule, decision::logit};
 use verifier_data::LabeledSolution;
+use verifier_data::sources;
 
 #[test]
 fn the_position_threshold_spares_later_steps_and_keeps_false_claims() {

@@ -4,46 +4,24 @@
 //! matching and a non-matching answer, and whether the reference is used) is chosen on gsm8k only,
 //! as the reference-free threshold is, so math is held out.
 
-use std::{collections::HashMap, path::PathBuf};
+use std::collections::HashMap;
 
 use anyhow::{Context, Result, bail};
-use clap::Args;
 use serde::Serialize;
 use serde_json::json;
 use verifier_core::{Decision, Exercise, ExerciseRule, StepVerdict, decision::answer, split_steps};
 use verifier_data::{DataDir, problem_key, sources};
 
+use super::{
+    args::ExerciseArgs,
+    cache::{ScoreCache, score_items},
+    common::{load, take_spread},
+    print::print_pb_table,
+};
 use crate::{
-    eval::{Common, ScoreCache, load, print_pb_table, score_items, take_spread},
     metrics::{self, PbScore},
     model_dir,
 };
-
-#[derive(Args, Debug)]
-pub struct ExerciseArgs {
-    #[command(flatten)]
-    pub common: Common,
-    #[arg(long, default_value = "../shared/data")]
-    pub data: PathBuf,
-    /// Folder for exercise.json.
-    #[arg(long, default_value = "reports")]
-    pub out: PathBuf,
-    /// Use only N items of each subset, spread over it (quick runs).
-    #[arg(long)]
-    pub limit: Option<usize>,
-    /// Keep the model's probabilities in this folder (the same files as `prm eval --cache`).
-    #[arg(long)]
-    pub cache: Option<PathBuf>,
-    /// Store the chosen exercise rule in the model's config.json.
-    #[arg(long)]
-    pub update_model: bool,
-    /// The subsets to measure (the rule is chosen on gsm8k, so it must come first when given).
-    #[arg(long, value_delimiter = ',', default_values_t = ["gsm8k".to_string(), "math".to_string()])]
-    pub subsets: Vec<String>,
-    /// Take the exercise rule stored with the model instead of choosing one on gsm8k.
-    #[arg(long)]
-    pub stored_rule: bool,
-}
 
 /// One ProcessBench item with what an educator would know of it.
 struct Item {

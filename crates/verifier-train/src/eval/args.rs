@@ -1,0 +1,130 @@
+//! The command-line arguments of `prm eval` and its subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Subcommand};
+
+use crate::device;
+
+#[derive(Args, Debug)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct EvalArgs {
+    #[command(subcommand)]
+    pub command: Option<EvalCommand>,
+    #[command(flatten)]
+    pub report: ReportArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum EvalCommand {
+    /// F1 of first-error detection on ProcessBench-format files.
+    Processbench(ProcessBenchArgs),
+    /// Exercise mode: ProcessBench gsm8k and math with the answer (and a reference) known.
+    Exercise(ExerciseArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct Common {
+    /// Model directory (default: the shipped model).
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Step threshold (default: the one stored with the model).
+    #[arg(long)]
+    pub threshold: Option<f64>,
+    #[arg(long, value_enum, default_value_t)]
+    pub device: device::DeviceKind,
+    /// Tokens per scoring batch.
+    #[arg(long, default_value_t = 4096)]
+    pub batch_tokens: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug)]
+pub struct ProcessBenchArgs {
+    #[command(flatten)]
+    pub common: Common,
+    /// ProcessBench JSON files: an array of {"id","problem","steps","label"}.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+    /// Judge by the model alone, without the arithmetic checks.
+    #[arg(long)]
+    pub no_checks: bool,
+    /// Refuse the files if any item is bad (before any scoring); by default bad items are
+    /// reported together and skipped.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CalibrationSet {
+    Prm800kTrain,
+    ProcessbenchGsm8k,
+}
+
+impl CalibrationSet {
+    /// The name on the command line and in the report.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            CalibrationSet::Prm800kTrain => "prm800k-train",
+            CalibrationSet::ProcessbenchGsm8k => "processbench-gsm8k",
+        }
+    }
+}
+
+/// Rated PRM800K phase-1 train rows used to fit the calibration.
+pub(super) const CALIBRATION_ROWS: usize = 2000;
+
+#[derive(Args, Debug)]
+pub struct ReportArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Folder for report.json and the plots.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Use only N items of every set (quick runs): the first N, or for ProcessBench (erroneous
+    /// items first) and PRM800K test (4N rows; grouped by problem) N spread over the set.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Store the chosen threshold, the calibration fitted on the --calibrate-on set and the
+    /// metrics in the model's config.json and card (the report then describes the model as updated).
+    #[arg(long)]
+    pub update_model: bool,
+    /// Data the calibration is fitted on: a sample of PRM800K phase-1 train rows (the training
+    /// distribution; part of them may have been drawn in training) or ProcessBench gsm8k.
+    #[arg(long, value_enum, default_value = "prm800k-train")]
+    pub calibrate_on: CalibrationSet,
+    /// Keep the model's probabilities per data set in this folder and reuse them while the model
+    /// files and the items are unchanged (for re-running the metrics without re-scoring).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct ExerciseArgs {
+    #[command(flatten)]
+    pub common: Common,
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Folder for exercise.json.
+    #[arg(long, default_value = "reports")]
+    pub out: PathBuf,
+    /// Use only N items of each subset, spread over it (quick runs).
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Keep the model's probabilities in this folder (the same files as `prm eval --cache`).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+    /// Store the chosen exercise rule in the model's config.json.
+    #[arg(long)]
+    pub update_model: bool,
+    /// The subsets to measure (the rule is chosen on gsm8k, so it must come first when given).
+    #[arg(long, value_delimiter = ',', default_values_t = ["gsm8k".to_string(), "math".to_string()])]
+    pub subsets: Vec<String>,
+    /// Take the exercise rule stored with the model instead of choosing one on gsm8k.
+    #[arg(long)]
+    pub stored_rule: bool,
+}

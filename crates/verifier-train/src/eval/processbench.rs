@@ -1,0 +1,120 @@
+//! `prm eval processbench FILE...`: F1 of first-error detection on ProcessBench-format files.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use serde_json::json;
+use verifier_core::{Scorer, decision::check_threshold};
+use verifier_data::sources;
+
+use super::{
+    args::ProcessBenchArgs,
+    cache::ScoreCache,
+    common::load,
+    pbset::score_processbench,
+    print::{describe, print_pb_table},
+};
+use crate::metrics::{self};
+
+/// Check every item before the first forward pass: the items that can be scored, and one line
+/// per item that cannot (its index, id and what is wrong).
+pub(super) fn validate(
+    scorer: &Scorer,
+    file: &Path,
+    items: Vec<sources::ProcessBenchItem>,
+) -> (Vec<sources::ProcessBenchItem>, Vec<String>) {
+    let mut bad = Vec::new();
+    let good = items
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, it)| {
+            let check = verifier_core::ScoreRequest::new(it.problem.clone(), it.steps.clone())
+                .and_then(|r| scorer.encoder.encode(&r.problem, &r.steps).map(|_| ()));
+            match check {
+                Ok(()) => Some(it),
+                Err(e) => {
+                    bad.push(format!(
+                        "{} item {} (id {}): {e}",
+                        file.display(),
+                        i + 1,
+                        it.id
+                    ));
+                    None
+                }
+            }
+        })
+        .collect();
+    (good, bad)
+}
+
+pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
+    check_threshold(args.common.threshold).context("--threshold")?;
+    let (scorer, _) = load(&args.common)?;
+    let cache = ScoreCache::none();
+    let decision = scorer
+        .config
+        .decision
+        .with_overrides(args.common.threshold, None)?;
+    let rule = decision.rule();
+    let mut rows = Vec::new();
+    let mut files = Vec::new();
+    let mut bad = Vec::new();
+    for f in &args.files {
+        let items = sources::processbench_file(f)?;
+        if items.is_empty() {
+            bail!("{} has no items", f.display());
+        }
+        let (good, b) = validate(&scorer, f, items);
+        bad.extend(b);
+        files.push((f, good));
+    }
+    for b in &bad {
+        eprintln!("warning: {b}");
+    }
+    if !bad.is_empty() {
+        if args.strict {
+            bail!("{} bad items (--strict: nothing scored)", bad.len());
+        }
+        eprintln!("skipped {} bad items; the others are scored", bad.len());
+    }
+    for (f, items) in files {
+        if items.is_empty() {
+            bail!("{} has no item that can be scored", f.display());
+        }
+        let name = f
+            .file_stem()
+            .map(|s| s.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let mut set = score_processbench(&scorer, &cache, &name, &items, args.common.batch_tokens)?;
+        set.calibrate(decision.calibration());
+        let scores = if args.no_checks {
+            &set.scores
+        } else {
+            &set.checked
+        };
+        rows.push((name, metrics::processbench_f1(scores, &set.labels, rule)));
+    }
+    let avg = rows.iter().map(|r| r.1.f1).sum::<f64>() / rows.len() as f64;
+    if args.common.json {
+        let per: serde_json::Map<String, serde_json::Value> = rows
+            .iter()
+            .map(|(n, s)| (n.clone(), serde_json::to_value(s).unwrap_or_default()))
+            .collect();
+        println!(
+            "{}",
+            json!({"threshold": rule.threshold, "prior": rule.prior, "files": per, "average_f1": avg, "skipped": bad})
+        );
+    } else {
+        println!(
+            "{}, {}",
+            describe(rule),
+            if args.no_checks {
+                "model alone"
+            } else {
+                "model + arithmetic checks"
+            }
+        );
+        print_pb_table("file", &rows, Some(avg));
+    }
+    Ok(())
+}
