@@ -2,7 +2,6 @@
 //! atomic checkpoints, `--resume` after a kill, and a model directory at the end.
 
 use std::{
-    collections::HashSet,
     path::{Path, PathBuf},
     time::Instant,
 };
@@ -11,20 +10,25 @@ use anyhow::{Context, Result, bail};
 use burn::{
     module::Module,
     optim::{AdamWConfig, GradientsParams, ModuleOptimizer},
-    prelude::*,
-    tensor::{Bytes, activation::log_sigmoid},
+    tensor::Bytes,
 };
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use rand::{Rng, SeedableRng, rngs::StdRng, seq::IndexedRandom};
+use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
 use verifier_core::{
     Limits, ModelConfig, StepEncoder, Verifier, VerifierConfig,
-    scorer::{WindowInput, gather_rows, load_weights, save_weights, windows},
+    scorer::{load_weights, save_weights},
 };
-use verifier_data::{DataDir, LabeledSolution, mutate::mutate_solution, problem_key, sources};
+use verifier_data::{DataDir, sources};
 
 use crate::{device, mixture::Mix, model_dir, pretrained};
+
+mod examples;
+mod loss;
+
+use examples::{Item, Pools, make_item};
+use loss::batch_loss;
 
 #[derive(Args, Debug, Clone, Serialize, Deserialize)]
 pub struct TrainArgs {
@@ -160,176 +164,6 @@ struct Progress {
     /// Every command line that trained this run, the first one first (a resumed run adds its own).
     #[serde(default)]
     commands: Vec<String>,
-}
-
-/// The pools examples are drawn from.
-struct Pools {
-    prm800k: Vec<LabeledSolution>,
-    gsm8k_ref: Vec<LabeledSolution>,
-    math_ref: Vec<LabeledSolution>,
-    gsm8k_model: Vec<LabeledSolution>,
-}
-
-impl Pools {
-    fn load(data: &DataDir, outcome_step_labels: bool) -> Result<Self> {
-        let exclude = sources::evaluation_problems(data)?;
-        let keep = |v: Vec<LabeledSolution>, ex: &HashSet<String>| -> Vec<LabeledSolution> {
-            v.into_iter()
-                .filter(|s| !ex.contains(&problem_key(&s.problem)))
-                .collect()
-        };
-        let prm800k = keep(sources::prm800k(data, "train")?, &exclude);
-        let gsm8k_ref = keep(sources::gsm8k_references(data)?, &exclude);
-        let math_ref = keep(sources::math_references(data, &exclude)?, &exclude);
-        let (gsm8k_model, _) = sources::gsm8k_model_solutions(data, &exclude)?;
-        let mut gsm8k_model = keep(gsm8k_model, &exclude);
-        if outcome_step_labels {
-            gsm8k_model = gsm8k_model
-                .into_iter()
-                .map(LabeledSolution::with_outcome_step_labels)
-                .collect();
-        }
-        Ok(Pools {
-            prm800k,
-            gsm8k_ref,
-            math_ref,
-            gsm8k_model,
-        })
-    }
-
-    fn texts(&self) -> impl Iterator<Item = &str> {
-        [
-            &self.prm800k,
-            &self.gsm8k_ref,
-            &self.math_ref,
-            &self.gsm8k_model,
-        ]
-        .into_iter()
-        .flatten()
-        .flat_map(|s| std::iter::once(s.problem.as_str()).chain(s.steps.iter().map(String::as_str)))
-    }
-
-    /// One example from the source the mixture draws (by its name in `mixture::SOURCES`).
-    fn sample<R: Rng>(&self, mix: &Mix, rng: &mut R) -> Option<LabeledSolution> {
-        let x = rng.random_range(0.0..mix.total());
-        match mix.pick(x) {
-            "prm800k" => self.prm800k.choose(rng).cloned(),
-            "gsm8k-ref" => self.gsm8k_ref.choose(rng).cloned(),
-            "gsm8k-mut" => self
-                .gsm8k_ref
-                .choose(rng)
-                .and_then(|s| mutate_solution(s, rng)),
-            "math-ref" => self.math_ref.choose(rng).cloned(),
-            "math-mut" => self
-                .math_ref
-                .choose(rng)
-                .and_then(|s| mutate_solution(s, rng)),
-            "gsm8k-model" => self.gsm8k_model.choose(rng).cloned(),
-            other => unreachable!("a source of mixture::SOURCES without a pool: {other}"),
-        }
-    }
-}
-
-/// One training window with its targets.
-struct Item {
-    window: WindowInput,
-    /// Per marker: Some(label) if the step is supervised.
-    prm: Vec<Option<bool>>,
-    /// Per marker: Some(label) at the marker where the answer is judged.
-    orm: Vec<Option<bool>>,
-}
-
-fn make_item(
-    enc_: &StepEncoder,
-    sol: &LabeledSolution,
-    max_tokens: usize,
-    neutral: Neutral,
-) -> Option<Item> {
-    // Only the steps up to the last supervised one matter (or all, for an outcome label).
-    let n = if sol.answer_correct.is_some()
-        && sol.labels.len() <= sol.steps.len()
-        && sol.labels.iter().all(|&l| l)
-    {
-        sol.steps.len()
-    } else {
-        sol.labels.len()
-    };
-    if n == 0 {
-        return None;
-    }
-    let enc = enc_.encode(&sol.problem, &sol.steps[..n]).ok()?;
-    let wins = windows(&enc, max_tokens);
-    let window = wins.into_iter().last()?;
-    let orm_at_end = n == sol.steps.len();
-    let prm = window
-        .scored
-        .clone()
-        .map(|k| match neutral {
-            Neutral::Drop if sol.neutral.contains(&k) => None,
-            _ => sol.labels.get(k).copied(),
-        })
-        .collect();
-    let orm = window
-        .scored
-        .clone()
-        .map(|k| {
-            if orm_at_end && k + 1 == n {
-                sol.answer_correct
-            } else {
-                None
-            }
-        })
-        .collect();
-    Some(Item { window, prm, orm })
-}
-
-fn bce(logits: Tensor<1>, targets: Tensor<1>, weights: Tensor<1>) -> Tensor<1> {
-    let per = (targets.clone() * log_sigmoid(logits.clone())
-        + (targets.neg() + 1.0) * log_sigmoid(logits.neg()))
-    .neg();
-    let denom = weights.clone().sum().clamp_min(1.0);
-    (per * weights).sum() / denom
-}
-
-fn floats(v: Vec<f32>, device: &Device) -> Tensor<1> {
-    let n = v.len();
-    Tensor::from_data(TensorData::new(v, [n]), device)
-}
-
-fn batch_loss(
-    model: &Verifier,
-    items: &[Item],
-    pad: u32,
-    orm_weight: f64,
-    device: &Device,
-) -> (Tensor<1>, usize, usize) {
-    let refs: Vec<&WindowInput> = items.iter().map(|i| &i.window).collect();
-    let (ids, blocks) = verifier_core::scorer::pack(&refs, pad, device);
-    let t = ids.dims()[1];
-    let hidden = model.forward(ids, blocks);
-    let mut flat = Vec::new();
-    let (mut yp, mut wp, mut yo, mut wo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for (b, it) in items.iter().enumerate() {
-        for (j, &m) in it.window.markers.iter().enumerate() {
-            flat.push(b * t + m);
-            let (p, o) = (it.prm[j], it.orm[j]);
-            yp.push(f32::from(u8::from(p.unwrap_or(false))));
-            wp.push(f32::from(u8::from(p.is_some())));
-            yo.push(f32::from(u8::from(o.unwrap_or(false))));
-            wo.push(f32::from(u8::from(o.is_some())));
-        }
-    }
-    let n = flat.len();
-    let (np, no) = (
-        wp.iter().filter(|&&w| w > 0.0).count(),
-        wo.iter().filter(|&&w| w > 0.0).count(),
-    );
-    let rows = gather_rows(hidden, &flat);
-    let prm = model.prm_logits(rows.clone()).reshape([n]);
-    let orm = model.orm_logits(rows).reshape([n]);
-    let loss = bce(prm, floats(yp, device), floats(wp, device))
-        + bce(orm, floats(yo, device), floats(wo, device)) * orm_weight;
-    (loss, np, no)
 }
 
 fn lr_at(args: &TrainArgs, step: usize) -> f64 {
