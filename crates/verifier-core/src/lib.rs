@@ -1,7 +1,6 @@
 //! Verifier core: the one place where steps are split, text becomes model input, the model is
 //! defined, and scores become a verdict. No file or network I/O; compiles for native and wasm32.
 
-pub mod arith;
 pub mod decision;
 pub mod encode;
 pub mod error;
@@ -9,15 +8,13 @@ pub mod input;
 pub mod model;
 pub mod quant;
 pub mod scorer;
-pub mod steps;
 pub mod verdict;
 
-pub use arith::{Check, check_step, first_false_claim};
 pub use decision::{Calibration, Decision, Exercise, ExerciseRule, StepRule};
 pub use encode::{Encoded, Limits, StepEncoder};
 pub use error::{Result, VerifierError};
 pub use input::ScoreRequest;
 pub use model::{Verifier, VerifierConfig};
 pub use scorer::{FileDigest, ModelConfig, ModelFiles, Scorer, Stream};
-pub use steps::split_steps;
 pub use verdict::{Aggregate, AnswerCheck, FlagReason, StepVerdict, Verdict};
+pub use verifier_text::{Check, arith, check_step, first_false_claim, split_steps, steps};

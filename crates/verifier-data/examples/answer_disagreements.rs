@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use verifier_core::decision::answer;
 use verifier_data::{DataDir, problem_key, sources};
+use verifier_text::answer;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);

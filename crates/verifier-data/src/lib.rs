@@ -60,7 +60,7 @@ impl LabeledSolution {
             return self;
         }
         self.labels = match (
-            verifier_core::first_false_claim(&self.steps),
+            verifier_text::first_false_claim(&self.steps),
             self.answer_correct,
         ) {
             (Some(k), _) => (0..=k).map(|i| i < k).collect(),

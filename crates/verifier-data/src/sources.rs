@@ -3,9 +3,9 @@
 use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
-use verifier_core::split_steps;
+use verifier_text::split_steps;
 
-use verifier_core::decision::answer;
+use verifier_text::answer;
 
 use crate::{DataDir, LabeledSolution, Result, problem_key, read_json, read_jsonl};
 

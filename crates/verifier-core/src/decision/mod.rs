@@ -4,7 +4,7 @@
 //! its constructor; the model's `config.json` holds it; evaluation searches over its candidates;
 //! the CLI and the browser (whole solutions and streamed steps) call the same code.
 
-pub mod answer;
+pub use verifier_text::answer;
 pub mod calibration;
 pub mod reference;
 pub mod rule;

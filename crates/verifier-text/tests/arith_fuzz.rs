@@ -2,7 +2,7 @@
 //! checker agrees with plain integer arithmetic on generated claims.
 
 use proptest::prelude::*;
-use verifier_core::check_step;
+use verifier_text::check_step;
 
 fn mathy() -> impl Strategy<Value = String> {
     let atoms = prop::sample::select(vec![
