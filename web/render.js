@@ -42,6 +42,21 @@ export function setMath(el, text) {
   }
 }
 
+/**
+ * A formula too wide for its step scrolls inside it; such a scrolling formula is made reachable by
+ * keyboard (a tab stop) and named, so that it can be scrolled without a mouse. Call once the
+ * elements are laid out.
+ */
+export function markScrollableMath(root) {
+  for (const m of root.querySelectorAll('.katex-display, .text .katex:not(.katex-display .katex)')) {
+    if (m.scrollWidth > m.clientWidth + 1) {
+      m.setAttribute('tabindex', '0');
+      m.setAttribute('role', 'region');
+      m.setAttribute('aria-label', 'formula, scrolls sideways');
+    }
+  }
+}
+
 /** Colour for a probability: red (0) through amber to green (1). */
 export function scoreColor(p) {
   const hue = Math.round(120 * Math.max(0, Math.min(1, p)));
@@ -137,4 +152,5 @@ export function renderSteps(list, steps, firstBad, threshold) {
     }
     list.append(li);
   });
+  if (list.isConnected) markScrollableMath(list);
 }
