@@ -1,7 +1,11 @@
 //! Whether two answers are the same: exactly (rationals), numerically for roots and π, element by
 //! element for tuples and lists; undecided where a wrong "matches" or "does not match" could follow.
 
-use super::{MAX_ANSWER_BYTES, float::FloatParser, normalize::prepare};
+use super::{
+    MAX_ANSWER_BYTES,
+    float::FloatParser,
+    normalize::{balanced, prepare, top_level_items},
+};
 
 /// A value an answer stands for.
 #[derive(Clone, Debug)]
@@ -85,46 +89,14 @@ fn same_value(a: &Value, b: &Value, pct_a: bool, pct_b: bool) -> Option<bool> {
     Some(false)
 }
 
-/// Split at commas outside brackets.
-fn top_level_items(s: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, c) in s.char_indices() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => depth -= 1,
-            ',' if depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out
-}
-
 /// A bracketed tuple or interval: `(open, items, close)`.
 fn tuple(s: &str) -> Option<(char, Vec<&str>, char)> {
     let open = s.chars().next().filter(|c| matches!(c, '(' | '['))?;
     let close = s.chars().last().filter(|c| matches!(c, ')' | ']'))?;
     let inner = &s[1..s.len() - 1];
     // the brackets must enclose the whole answer: `(1)(2)` is not a tuple
-    let mut depth = 0i32;
-    for c in inner.chars() {
-        match c {
-            '(' | '[' | '{' => depth += 1,
-            ')' | ']' | '}' => {
-                depth -= 1;
-                if depth < 0 {
-                    return None;
-                }
-            }
-            _ => {}
-        }
-    }
     let items = top_level_items(inner);
-    (depth == 0 && items.len() >= 2).then_some((open, items, close))
+    (balanced(inner) && items.len() >= 2).then_some((open, items, close))
 }
 
 fn compare_normalized(a: &str, b: &str, pct_a: bool, pct_b: bool, depth: usize) -> Option<bool> {

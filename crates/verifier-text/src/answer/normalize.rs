@@ -238,30 +238,48 @@ fn unwrap_text(s: &str) -> String {
 fn strip_outer_parens(s: String) -> String {
     if s.len() >= 2 && s.starts_with('(') && s.ends_with(')') {
         let inner = &s[1..s.len() - 1];
-        let mut depth = 0i32;
-        let mut ok = true;
-        for c in inner.chars() {
-            match c {
-                '(' | '[' | '{' => depth += 1,
-                ')' | ']' | '}' => {
-                    depth -= 1;
-                    if depth < 0 {
-                        ok = false;
-                        break;
-                    }
-                }
-                ',' if depth == 0 => {
-                    ok = false;
-                    break;
-                }
-                _ => {}
-            }
-        }
-        if ok && depth == 0 {
+        if balanced(inner) && top_level_items(inner).len() == 1 {
             return inner.to_string();
         }
     }
     s
+}
+
+/// Brackets that never close more than they opened and end closed: `(1)(2)` is not one group.
+pub(super) fn balanced(s: &str) -> bool {
+    let mut depth = 0i32;
+    for c in s.chars() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
+/// Split at commas outside brackets.
+pub(super) fn top_level_items(s: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    let (mut depth, mut start) = (0i32, 0usize);
+    for (i, c) in s.char_indices() {
+        match c {
+            '(' | '[' | '{' => depth += 1,
+            ')' | ']' | '}' => depth -= 1,
+            ',' if depth == 0 => {
+                out.push(&s[start..i]);
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    out.push(&s[start..]);
+    out
 }
 
 /// An answer ready to compare.

@@ -76,12 +76,24 @@ impl CalibrationSet {
 /// Rated PRM800K phase-1 train rows used to fit the calibration.
 pub(super) const CALIBRATION_ROWS: usize = 2000;
 
+/// Where the evaluation sets are, and where their scores are kept.
+#[derive(Args, Debug)]
+pub struct Sets {
+    /// The data folder (see the README's Data section).
+    #[arg(long, default_value = "../shared/data")]
+    pub data: PathBuf,
+    /// Keep the model's probabilities per data set in this folder and reuse them while the model
+    /// files and the items are unchanged (for re-running the metrics without re-scoring).
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
+}
+
 #[derive(Args, Debug)]
 pub struct ReportArgs {
     #[command(flatten)]
     pub common: Common,
-    #[arg(long, default_value = "../shared/data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub sets: Sets,
     /// Folder for report.json and the plots.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
@@ -97,27 +109,20 @@ pub struct ReportArgs {
     /// distribution; part of them may have been drawn in training) or ProcessBench gsm8k.
     #[arg(long, value_enum, default_value = "prm800k-train")]
     pub calibrate_on: CalibrationSet,
-    /// Keep the model's probabilities per data set in this folder and reuse them while the model
-    /// files and the items are unchanged (for re-running the metrics without re-scoring).
-    #[arg(long)]
-    pub cache: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
 pub struct ExerciseArgs {
     #[command(flatten)]
     pub common: Common,
-    #[arg(long, default_value = "../shared/data")]
-    pub data: PathBuf,
+    #[command(flatten)]
+    pub sets: Sets,
     /// Folder for exercise.json.
     #[arg(long, default_value = "reports")]
     pub out: PathBuf,
     /// Use only N items of each subset, spread over it (quick runs).
     #[arg(long)]
     pub limit: Option<usize>,
-    /// Keep the model's probabilities in this folder (the same files as `prm eval --cache`).
-    #[arg(long)]
-    pub cache: Option<PathBuf>,
     /// Store the chosen exercise rule in the model's config.json.
     #[arg(long)]
     pub update_model: bool,

@@ -240,14 +240,14 @@ fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
 }
 
 pub fn run(args: ExerciseArgs) -> Result<()> {
-    let data = DataDir::open(&args.data)?;
+    let data = DataDir::open(&args.sets.data)?;
     let (scorer, dir) = load(&args.common)?;
     let decision = scorer
         .config
         .decision
         .with_overrides(args.common.threshold, None)
         .context("--threshold")?;
-    let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
+    let cache = ScoreCache::new(args.sets.cache.clone(), &dir, &scorer)?;
     let mut subsets: Vec<(&str, Vec<Item>)> = Vec::new();
     if !args.stored_rule && args.subsets.first().map(String::as_str) != Some("gsm8k") {
         bail!("the exercise rule is chosen on gsm8k: list it first, or pass --stored-rule");

@@ -16,7 +16,7 @@ mod tests;
 use anyhow::Result;
 
 pub use args::{
-    CalibrationSet, Common, EvalArgs, EvalCommand, ExerciseArgs, ProcessBenchArgs, ReportArgs,
+    CalibrationSet, Common, EvalArgs, EvalCommand, ExerciseArgs, ProcessBenchArgs, ReportArgs, Sets,
 };
 
 pub fn run(args: EvalArgs) -> Result<()> {

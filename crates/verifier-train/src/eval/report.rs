@@ -96,14 +96,14 @@ pub(super) fn best_of_n(
 
 pub(super) fn run_report(args: ReportArgs) -> Result<()> {
     check_threshold(args.common.threshold).context("--threshold")?;
-    let data = DataDir::open(&args.data)?;
+    let data = DataDir::open(&args.sets.data)?;
     let (scorer, dir) = load(&args.common)?;
     // The network's probabilities are uncalibrated, so the calibration is fitted and the rule
     // chosen on the same scale whatever calibration the model already carries (the prior grid is
     // not invariant under a calibration, so choosing on already-calibrated scores would pick
     // another rule than the model's first evaluation did).
     let stored_calibration = scorer.config.decision.calibration();
-    let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
+    let cache = ScoreCache::new(args.sets.cache.clone(), &dir, &scorer)?;
     let bt = args.common.batch_tokens;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
