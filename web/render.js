@@ -98,7 +98,7 @@ export const TRUST_TEXT = 'A flag that says a calculation is wrong was checked e
   '"The model doubts this step" is a hint from a small model, not a proof: on a benchmark of wrong ' +
   'solutions it points at the exact first wrong step only 17–29% of the time, and it also flags some ' +
   'right steps. Told the expected answer, it almost never flags a solution whose answer is right ' +
-  '(99% pass), and always names a step in one whose answer is wrong — the exact first error in ' +
+  '(97% pass), and always names a step in one whose answer is wrong — the exact first error in ' +
   '28–50% of cases. No flag is no proof that a solution is right.';
 
 /** The answer check of exercise mode as one line of text (or '' without one). */

@@ -30,6 +30,8 @@ function clientFor(model, listener) {
     const client = new VerifierClient(new URL('./worker.js', import.meta.url));
     const listeners = new Set();
     const ready = client.load(model, { onProgress: (p) => listeners.forEach((f) => f(p)) });
+    // a load that failed is tried again by the next widget run, not kept
+    ready.catch(() => { if (shared.get(model)?.ready === ready) { shared.delete(model); client.terminate(); } });
     shared.set(model, { client, ready, listeners });
   }
   const entry = shared.get(model);
@@ -230,13 +232,20 @@ class StepVerifier extends HTMLElement {
     if (!extends_) {
       await this.closeSession();
       if (!lines.length) { this.list.replaceChildren(); return; }
-      this.session = { pushed: [], handle: await client.start(problem, options) };
+      const handle = await client.start(problem, options);
+      if (run !== this.run) { await handle.end().catch(() => {}); return; } // the exercise changed meanwhile
+      this.session = { pushed: [], handle };
     }
     this.error.textContent = '';
     let verdict = null;
     for (const line of lines.slice(this.session.pushed.length)) {
       this.summary.textContent = `checking step ${this.session.pushed.length + 1}…`;
-      verdict = await this.session.handle.push(line);
+      try {
+        verdict = await this.session.handle.push(line);
+      } catch (e) {
+        this.session = null; // the next change starts a fresh session
+        throw e;
+      }
       this.session.pushed.push(line);
       if (run !== this.run) return;
       this.show(verdict, info.backend);

@@ -157,7 +157,12 @@ async function load(msg, progress) {
   const base = new URL(msg.base, msg.pageUrl || self.location.href);
   const { cache, config, byName, wanted } = await fetchAll(base, progress);
   if (!ready) ready = init({ module_or_path: byName['verifier_wasm_bg.wasm'].bytes });
-  await ready;
+  try {
+    await ready;
+  } catch (e) {
+    ready = null; // the next load fetches and instantiates the module again
+    throw e;
+  }
   const t0 = performance.now();
   // `auto` measures both backends once per adapter, then keeps its choice
   let backend = msg.backend || 'auto';
@@ -239,15 +244,22 @@ async function deleteModelInCache(msg) {
   return { deleted };
 }
 
-// A WebGPU failure after loading (device lost, out of memory): restart on the CPU.
-async function fallBackToCpu(err) {
-  if (!verifier || verifier.backend !== 'webgpu' || !loadedBytes) throw err;
-  const cpu = await Verifier.fromBytes(loadedBytes.config, loadedBytes.tokenizer, loadedBytes.weights, 'cpu');
-  verifier.free();
-  verifier = cpu;
-  loadedBytes = null;
-  sessions.clear();
-  fallbackNote = `WebGPU failed (${err.message}); now on the CPU`;
+// A WebGPU failure after loading (device lost, out of memory): restart on the CPU, once, however
+// many requests failed together.
+let fallingBack = null;
+function fallBackToCpu(err) {
+  if (fallingBack) return fallingBack;
+  if (!verifier || verifier.backend !== 'webgpu' || !loadedBytes) return Promise.reject(err);
+  fallingBack = (async () => {
+    const cpu = await Verifier.fromBytes(loadedBytes.config, loadedBytes.tokenizer, loadedBytes.weights, 'cpu');
+    for (const s of sessions.values()) s.free();
+    sessions.clear();
+    verifier.free();
+    verifier = cpu;
+    loadedBytes = null;
+    fallbackNote = `WebGPU failed (${err.message}); now on the CPU`;
+  })().finally(() => { fallingBack = null; });
+  return fallingBack;
 }
 
 function need() {
@@ -325,7 +337,12 @@ const handlers = {
   },
   async split(msg) {
     if (!ready) ready = init({ module_or_path: WASM_URL });
-    await ready;
+    try {
+      await ready;
+    } catch (e) {
+      ready = null;
+      throw e;
+    }
     return splitSteps(msg.solution);
   },
   async clearCache() {

@@ -164,13 +164,10 @@ fn jsonl_scores_every_good_request_and_reports_the_bad_ones() {
     );
     let err = stderr(&o);
     assert!(
-        err.contains("request 2: bad input: the solution has no steps"),
+        err.contains("line 2: bad input: the solution has no steps"),
         "{err}"
     );
-    assert!(
-        err.contains("request 3: bad input: malformed JSON"),
-        "{err}"
-    );
+    assert!(err.contains("line 3: bad input: malformed JSON"), "{err}");
     assert!(!err.contains("panicked"));
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&o.stdout)
         .lines()
@@ -190,6 +187,15 @@ fn jsonl_scores_every_good_request_and_reports_the_bad_ones() {
             .contains("malformed JSON")
     );
     assert_eq!(lines[3]["answer_check"]["matches"], false);
+    let o = run_stdin(
+        &["score", "--jsonl"],
+        format!("\n\n{{\"problem\": \"p\"}}\n").as_bytes(),
+    );
+    assert!(
+        stderr(&o).contains("line 3: bad input"),
+        "input line numbers: {}",
+        stderr(&o)
+    );
     assert_eq!(
         lines[0]["steps"],
         verdict(&[

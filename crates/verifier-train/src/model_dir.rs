@@ -179,8 +179,18 @@ pub fn compact(dir: &Path) -> Result<()> {
     let scorer = load(dir, &burn::prelude::Device::flex())?;
     let bytes = verifier_core::scorer::save_weights(&scorer.model, true)?;
     let before = std::fs::metadata(dir.join(WEIGHTS))?.len();
-    write_atomic(&dir.join(WEIGHTS), &bytes)?;
-    stamp_digests(dir)?;
+    // the whole directory is replaced at once, so the weights and the digests in config.json
+    // never disagree on disk
+    let mut files: Vec<(&str, Vec<u8>)> = vec![
+        (CONFIG, read(dir, CONFIG)?),
+        (TOKENIZER, read(dir, TOKENIZER)?),
+        (WEIGHTS, bytes.clone()),
+    ];
+    if dir.join(CARD).is_file() {
+        files.push((CARD, read(dir, CARD)?));
+    }
+    let refs: Vec<(&str, &[u8])> = files.iter().map(|(n, b)| (*n, b.as_slice())).collect();
+    write_dir(dir, &refs)?;
     eprintln!(
         "{}: {:.1} MB -> {:.1} MB",
         dir.join(WEIGHTS).display(),

@@ -44,11 +44,7 @@ pub struct ScoreArgs {
 
 /// Score one request with a loaded scorer and a decision (the model's, or with a caller's
 /// threshold and aggregate: [`Decision::with_overrides`]).
-pub fn score_request(
-    scorer: &Scorer,
-    req: ScoreRequest,
-    decision: &Decision,
-) -> Result<(Verdict, Vec<String>)> {
+pub fn score_request(scorer: &Scorer, req: ScoreRequest, decision: &Decision) -> Result<Verdict> {
     let enc = scorer.encoder.encode(&req.problem, &req.steps)?;
     let probs = scorer
         .probabilities(&enc)
@@ -56,10 +52,10 @@ pub fn score_request(
         .try_to_vec::<f32>()
         .map_err(|e| anyhow::anyhow!("read-back: {e:?}"))?;
     let exercise = req.exercise();
-    Ok((
-        scorer.verdict(req.steps, &probs, decision, exercise.as_ref())?,
-        enc.warnings,
-    ))
+    let mut verdict = scorer.verdict(req.steps, &probs, decision, exercise.as_ref())?;
+    // what was cut (a long step, a long problem) is part of the verdict, as in the browser
+    verdict.warnings.extend(enc.warnings);
+    Ok(verdict)
 }
 
 /// The model and the decision this run scores with.
@@ -115,15 +111,17 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     };
     if args.jsonl {
         // every line checked before the first is scored; all bad lines reported at once
-        let requests: Vec<verifier_core::Result<ScoreRequest>> = bytes
+        // (input line number, request); blank lines are skipped but keep the numbering
+        let requests: Vec<(usize, verifier_core::Result<ScoreRequest>)> = bytes
             .split(|&b| b == b'\n')
-            .filter(|l| !l.iter().all(u8::is_ascii_whitespace))
-            .map(|l| ScoreRequest::from_json(l).map(&with_flags))
+            .enumerate()
+            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+            .map(|(i, l)| (i + 1, ScoreRequest::from_json(l).map(&with_flags)))
             .collect();
-        let bad = requests.iter().filter(|r| r.is_err()).count();
-        for (i, r) in requests.iter().enumerate() {
+        let bad = requests.iter().filter(|r| r.1.is_err()).count();
+        for (line, r) in &requests {
             if let Err(e) = r {
-                eprintln!("warning: request {}: {e}", i + 1);
+                eprintln!("warning: line {line}: {e}");
             }
         }
         if args.strict && bad > 0 {
@@ -136,8 +134,8 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     }
     let req = with_flags(ScoreRequest::from_json(&bytes)?);
     let (scorer, decision) = load(&args)?;
-    let (verdict, warnings) = score_request(&scorer, req, &decision)?;
-    for w in warnings.iter().chain(&verdict.warnings) {
+    let verdict = score_request(&scorer, req, &decision)?;
+    for w in &verdict.warnings {
         eprintln!("warning: {w}");
     }
     if args.json {
@@ -170,24 +168,26 @@ impl std::error::Error for SomeRequestsBad {}
 
 /// `--jsonl`: score every good request, one verdict (or `{"line", "error"}`) per line, in input
 /// order; a request that fails never costs the others.
-fn score_jsonl(args: &ScoreArgs, requests: Vec<verifier_core::Result<ScoreRequest>>) -> Result<()> {
+fn score_jsonl(
+    args: &ScoreArgs,
+    requests: Vec<(usize, verifier_core::Result<ScoreRequest>)>,
+) -> Result<()> {
     use std::io::Write;
     let (scorer, decision) = load(args)?;
     let mut out = std::io::stdout().lock();
     let mut failed = 0;
-    for (i, req) in requests.into_iter().enumerate() {
+    for (line_no, req) in requests {
         let scored = match req {
-            Ok(r) => score_request(&scorer, r, &decision).map_err(|e| {
-                eprintln!("warning: request {}: {e}", i + 1);
-                e
+            Ok(r) => score_request(&scorer, r, &decision).inspect_err(|e| {
+                eprintln!("warning: line {line_no}: {e}");
             }),
             Err(e) => Err(e.into()),
         };
         let line = match scored {
-            Ok((v, _)) => serde_json::to_string(&v)?,
+            Ok(v) => serde_json::to_string(&v)?,
             Err(e) => {
                 failed += 1;
-                serde_json::json!({"line": i + 1, "error": e.to_string()}).to_string()
+                serde_json::json!({"line": line_no, "error": e.to_string()}).to_string()
             }
         };
         writeln!(out, "{line}")?;

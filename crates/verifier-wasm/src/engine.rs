@@ -137,16 +137,45 @@ pub struct SessionState {
     pub stream: Stream,
     pub decision: Decision,
     pub exercise: Option<Exercise>,
-    /// Scored steps and their ORM score, by index; `None` while a push is in flight.
-    pub slots: Vec<Option<(StepVerdict, f64)>>,
+    /// Every pushed step, by index.
+    pub slots: Vec<Slot>,
+}
+
+/// A pushed step.
+pub enum Slot {
+    /// Its score is being read back.
+    Pending,
+    /// Scored: the step and the ORM score after it.
+    Done(StepVerdict, f64),
+    /// Its score could not be read back: the session cannot go on past it.
+    Failed,
+}
+
+impl Slot {
+    fn done(&self) -> Option<(&StepVerdict, f64)> {
+        match self {
+            Slot::Done(s, orm) => Some((s, *orm)),
+            _ => None,
+        }
+    }
 }
 
 impl SessionState {
+    /// The number of steps scored in order from the first.
+    pub fn scored(&self) -> usize {
+        self.slots.iter().map_while(Slot::done).count()
+    }
+
+    /// Whether a step could not be scored (the session must be started again).
+    pub fn failed(&self) -> bool {
+        self.slots.iter().any(|s| matches!(s, Slot::Failed))
+    }
+
     /// The verdict over the steps scored so far, in order (a step whose push is still in flight
     /// ends the prefix). `complete`: the solution is finished, so its final answer is compared
     /// even where it is not stated explicitly.
     pub fn verdict(&self, decision: &Decision, complete: bool) -> Option<Verdict> {
-        let done: Vec<&(StepVerdict, f64)> = self.slots.iter().map_while(Option::as_ref).collect();
+        let done: Vec<(&StepVerdict, f64)> = self.slots.iter().map_while(Slot::done).collect();
         let orm = done.last()?.1;
         let steps: Vec<StepVerdict> = done.into_iter().map(|s| s.0.clone()).collect();
         let mut v = decision.decide(steps, orm, self.exercise.as_ref(), complete);

@@ -18,7 +18,7 @@ mod backend;
 mod engine;
 
 pub use backend::{BackendChoice, webgpu_available};
-use engine::{Inner, SessionState, js_err, now_ms, read_back1};
+use engine::{Inner, SessionState, Slot, backend_err, js_err, now_ms, read_back1};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -321,20 +321,35 @@ impl Session {
                 let mut st = state
                     .try_borrow_mut()
                     .map_err(|_| js_err("the session is busy"))?;
+                if st.failed() {
+                    return Err(backend_err(
+                        "an earlier step of this session could not be scored: start it again",
+                    ));
+                }
                 let index = st.slots.len();
                 let probs = inner.scorer.push(&mut st.stream, &step).map_err(js_err)?;
-                st.slots.push(None);
+                st.slots.push(Slot::Pending);
                 (probs, index)
             };
-            let values = read_back1(probs).await?;
+            let values = match read_back1(probs).await {
+                Ok(v) => v,
+                Err(e) => {
+                    if let Ok(mut st) = state.try_borrow_mut() {
+                        st.slots[index] = Slot::Failed;
+                    }
+                    return Err(e);
+                }
+            };
             let mut st = state
                 .try_borrow_mut()
                 .map_err(|_| js_err("the session is busy"))?;
             let step = st.decision.step(step, values[0] as f64);
-            st.slots[index] = Some((step, values[1] as f64));
+            st.slots[index] = Slot::Done(step, values[1] as f64);
+            // the verdict over the steps scored in order so far: an earlier push still in flight
+            // ends it, and the verdict that push resolves to includes this step
             let verdict = st
                 .verdict(&st.decision, false)
-                .ok_or_else(|| js_err("an earlier step is still being scored"))?;
+                .ok_or_else(|| js_err("the first step is still being scored"))?;
             to_js(&Pushed {
                 verdict,
                 index,
@@ -346,12 +361,7 @@ impl Session {
     /// Number of steps scored so far.
     #[wasm_bindgen(getter)]
     pub fn length(&self) -> usize {
-        self.state
-            .borrow()
-            .slots
-            .iter()
-            .map_while(Option::as_ref)
-            .count()
+        self.state.borrow().scored()
     }
 
     /// The verdict over the steps scored so far (same object as `Verifier.score`), with this

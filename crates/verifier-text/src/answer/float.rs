@@ -15,6 +15,13 @@ impl FloatParser<'_> {
         if s.len() > MAX_ANSWER_BYTES {
             return None;
         }
+        // `2\frac{1}{2}` is a mixed number (2.5) to some, a product (1) to others: not read
+        if s.as_bytes()
+            .windows(6)
+            .any(|w| w[0].is_ascii_digit() && &w[1..] == b"\\frac")
+        {
+            return None;
+        }
         let s = s.replace("\\cdot", "*").replace("\\times", "*");
         let mut p = FloatParser {
             s: s.as_bytes(),

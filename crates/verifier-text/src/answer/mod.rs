@@ -130,7 +130,9 @@ pub struct Found {
 /// quantity of the last step is the answer otherwise (see [`Found::reliable`]). While a solution streams
 /// in (`complete` is false) only explicit statements count.
 pub fn final_answer<S: AsRef<str>>(steps: &[S], complete: bool) -> Option<Found> {
-    for step in steps.iter().rev() {
+    // an answer stated early and worked on afterwards is not the final one: only the last two
+    // steps are read for an explicit statement
+    for step in steps.iter().rev().take(2) {
         let step = step.as_ref();
         let explicit = extract_boxed(step)
             .or_else(|| gsm8k_reference_answer(step).filter(|a| !a.is_empty()))
@@ -146,16 +148,46 @@ pub fn final_answer<S: AsRef<str>>(steps: &[S], complete: bool) -> Option<Found>
         let last = steps.last()?.as_ref();
         let latex = last.contains('\\') || last.matches('$').count() >= 2;
         return last_number(last).map(|text| Found {
+            reliable: !latex && standalone_last_number(last),
             text,
-            reliable: !latex,
         });
     }
     None
 }
 
+/// Whether the last number of a text stands on its own ("so 35 students", "costs $12.", "-3."),
+/// not as a piece of an expression ("1/4", "2^3", "3 + 4", "4x", "x_2").
+fn standalone_last_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let Some(end) = b.iter().rposition(u8::is_ascii_digit).map(|i| i + 1) else {
+        return false;
+    };
+    let mut start = end;
+    while start > 0 && (b[start - 1].is_ascii_digit() || matches!(b[start - 1], b'.' | b',')) {
+        start -= 1;
+    }
+    // a minus sign at the start of a word is the number's own
+    if start > 0
+        && b[start - 1] == b'-'
+        && text[..start - 1]
+            .chars()
+            .next_back()
+            .is_none_or(|c| c.is_whitespace() || c == '$')
+    {
+        start -= 1;
+    }
+    let operator = |c: char| "+-*/^_<>{}[]\\|:×÷·−".contains(c);
+    let glued = |c: Option<char>| c.is_some_and(|c| c.is_alphanumeric() || operator(c));
+    let spaced = |c: Option<char>| c.is_some_and(operator);
+    !(glued(text[..start].chars().next_back())
+        || glued(text[end..].chars().next())
+        || spaced(text[..start].trim_end().chars().next_back())
+        || spaced(text[end..].trim_start().chars().next()))
+}
+
 /// A solution's final answer against `expected`: what was found, and whether it matches. A found
-/// answer that is not [`Found::reliable`] may be any quantity, so it can say "matches" but never
-/// "does not match" (that would flag a right solution): it is undecided then.
+/// answer that is not [`Found::reliable`] may be any quantity (a piece of an expression), so it
+/// decides nothing: undecided.
 pub fn judge<S: AsRef<str>>(
     steps: &[S],
     expected: &str,
@@ -164,14 +196,15 @@ pub fn judge<S: AsRef<str>>(
     let Some(found) = final_answer(steps, complete) else {
         return (None, None);
     };
-    let matches = compare(&found.text, expected).filter(|&m| m || found.reliable);
+    let matches = compare(&found.text, expected).filter(|_| found.reliable);
     (Some(found.text), matches)
 }
 
 /// "The (final) answer is …", "Answer: …", "A: …" in one step, up to the end of its sentence (or
 /// a closing "I hope it is correct").
 fn stated_answer(step: &str) -> Option<String> {
-    let lower = step.to_lowercase();
+    // ASCII lower case keeps every byte where it was (the markers are ASCII)
+    let lower = step.to_ascii_lowercase();
     let after = ["the answer is", "final answer is", "answer is", "answer:"]
         .iter()
         .filter_map(|m| lower.rfind(m).map(|i| i + m.len()))
@@ -182,8 +215,6 @@ fn stated_answer(step: &str) -> Option<String> {
                 .find_map(|l| l.trim().strip_prefix("A:"))
                 .and_then(|rest| step.rfind(rest))
         })?;
-    // the markers are ASCII, so byte offsets in `lower` and `step` agree up to them (else `get`
-    // gives nothing)
     let mut a = step.get(after..)?.trim().trim_start_matches(':').trim();
     for end in ["I hope", "\n\n"] {
         if let Some(i) = a.find(end) {

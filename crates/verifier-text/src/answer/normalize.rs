@@ -143,10 +143,11 @@ pub fn normalize_answer(answer: &str) -> String {
     {
         s = s.replace(',', "");
     }
-    // 0.50 -> 0.5, 5.0 -> 5
+    // 0.50 -> 0.5, 5.0 -> 5 (a single number only: `1.5-10` is an expression)
     if s.contains('.')
         && s.chars()
             .all(|c| c.is_ascii_digit() || c == '.' || c == '-')
+        && s.parse::<f64>().is_ok()
     {
         s = s.trim_end_matches('0').trim_end_matches('.').to_string();
         if s.starts_with('.') {
@@ -207,7 +208,29 @@ pub(super) fn prepare(answer: &str) -> Prepared {
         .replace('−', "-")
         .replace("{,}", ",");
     let pct = s.contains('%') || s.to_lowercase().contains("percent");
-    let s = unwrap_text(&s.replace("percent", "").replace("\\text {", "\\text{"));
+    // LaTeX spacing and text commands out of the way, so that a unit reads as one ("12\,\text{cm}")
+    let mut s = s.replace("percent", "");
+    for (from, to) in [
+        ("\\text {", "\\text{"),
+        ("\\textbf{", "\\text{"),
+        ("\\mathrm{", "\\text{"),
+        ("\\mbox{", "\\text{"),
+        ("\\,", " "),
+        ("\\;", " "),
+        ("\\:", " "),
+        ("\\!", ""),
+    ] {
+        s = s.replace(from, to);
+    }
+    let s = unwrap_text(&s);
+    // "2 1/2" may be a mixed number or a thousands group: not compared
+    if digits_across_space(&s) {
+        return Prepared {
+            text: String::new(),
+            pct,
+            unit: String::new(),
+        };
+    }
     let (s, unit) = match leading_number(&s) {
         Some((num, unit)) => (num.to_string(), unit.to_lowercase()),
         None => (s.clone(), String::new()),
@@ -217,6 +240,17 @@ pub(super) fn prepare(answer: &str) -> Prepared {
         pct,
         unit: unit.trim_end_matches(['s', '.']).to_string(),
     }
+}
+
+/// A digit, spaces, a digit: `2 1/2`, `1 234`.
+fn digits_across_space(s: &str) -> bool {
+    let b = s.as_bytes();
+    (1..b.len()).any(|i| {
+        b[i].is_ascii_whitespace() && b[i - 1].is_ascii_digit() && {
+            let rest = s[i..].trim_start();
+            rest.starts_with(|c: char| c.is_ascii_digit())
+        }
+    })
 }
 
 /// `\text{ children }` -> ` children ` (so that words after a number read as its unit).

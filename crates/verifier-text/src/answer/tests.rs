@@ -47,6 +47,10 @@ fn equivalent_answers_match() {
         ("65", "65 \\text{ children tickets }"),
         ("8\\sqrt{3}", "8\\sqrt{3} \\text { square inches}"),
         (
+            "\\[\\begin{pmatrix}0&1\\\\1&0\\end{pmatrix}.\\]",
+            "\\begin{pmatrix} 0 & 1 \\\\ 1 & 0 \\end{pmatrix}",
+        ),
+        (
             "\\begin{pmatrix} \\frac{1}{5} \\\\ -\\frac{3}{5} \\end{pmatrix}",
             "\\begin{pmatrix} 1/5 \\\\ -3/5 \\end{pmatrix}",
         ),
@@ -87,6 +91,10 @@ fn what_cannot_be_decided_is_undecided() {
         ("(1,2)", "[1,2]"),
         ("12 m", "12 cm"),
         ("1", "1,2"),
+        ("2 1/2", "21/2"),
+        ("2\\frac{1}{2}", "1"),
+        ("12\\,\\text{cm}", "12 m"),
+        ("5\\textbf{ hours}", "5 minutes"),
     ] {
         assert_eq!(compare(a, b), None, "{a} vs {b}");
     }
@@ -140,4 +148,59 @@ fn final_answers() {
         Some("\\frac{3}{4}")
     );
     assert_eq!(last_number("costs -12"), Some("-12".into()));
+    assert!(final_answer(&s(&["then 4.5 apples"]), true).is_some_and(|f| f.reliable));
+    assert!(
+        !final_answer(&s(&["is \\(-\\frac{2\\sqrt{3}}{3}\\)."]), true).is_some_and(|f| f.reliable)
+    );
+    assert_eq!(
+        final_answer(
+            &s(&["The final answer is $16\\pi$. I hope it is correct."]),
+            false
+        )
+        .map(|f| f.text)
+        .as_deref(),
+        Some("$16\\pi$")
+    );
+    // a last number decides only where it stands on its own in plain text
+    assert_eq!(
+        judge(&s(&["so there are 38 left"]), "38", true).1,
+        Some(true)
+    );
+    assert_eq!(
+        judge(&s(&["So 35 students like games."]), "25", true).1,
+        Some(false)
+    );
+    assert_eq!(judge(&s(&["The answer is 28."]), "38", true).1, Some(false));
+    assert_eq!(judge(&s(&["It costs -3."]), "-3", true).1, Some(true));
+    for (text, expected) in [
+        ("The probability is 1/4.", "4"),
+        ("The probability is 1/4.", "1/4"),
+        ("So we get 3 + 4", "4"),
+        ("the side is 2x", "2"),
+        (
+            "the area is \\(\\frac{8\\pi}{5}\\) square units",
+            "\\frac{8\\pi}{5}",
+        ),
+    ] {
+        assert_eq!(
+            judge(&s(&[text]), expected, true).1,
+            None,
+            "{text} vs {expected}"
+        );
+    }
+    // an answer stated early and then worked on is not the final one
+    assert_eq!(
+        final_answer(
+            &s(&["The answer is 5.", "Check: 6 * 2 = 12", "so 12 apples."]),
+            true
+        )
+        .map(|f| f.text),
+        Some("12".to_string())
+    );
+    // byte offsets survive non-ASCII text before the marker
+    assert_eq!(
+        final_answer(&s(&["İİİ the answer is 125."]), false).map(|f| f.text),
+        Some("125".to_string())
+    );
+    assert_ne!(compare("1.5-10", "0.5"), Some(true));
 }

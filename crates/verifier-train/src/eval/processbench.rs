@@ -28,8 +28,18 @@ pub(super) fn validate(
         .into_iter()
         .enumerate()
         .filter_map(|(i, it)| {
+            let label_ok = it.label >= -1 && it.label < it.steps.len() as i64;
             let check = verifier_core::ScoreRequest::new(it.problem.clone(), it.steps.clone())
-                .and_then(|r| scorer.encoder.encode(&r.problem, &r.steps).map(|_| ()));
+                .and_then(|r| scorer.encoder.encode(&r.problem, &r.steps).map(|_| ()))
+                .and_then(|()| {
+                    label_ok.then_some(()).ok_or_else(|| {
+                        verifier_core::VerifierError::BadInput(format!(
+                            "label {} is not -1 or a step index (0 to {})",
+                            it.label,
+                            it.steps.len().saturating_sub(1)
+                        ))
+                    })
+                });
             match check {
                 Ok(()) => Some(it),
                 Err(e) => {
