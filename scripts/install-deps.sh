@@ -2,6 +2,7 @@
 # Install what the build and the tests need, once: Chromium + chromedriver and pip (Debian/Ubuntu
 # packages, with sudo when not root), the wasm32 target, wasm-bindgen-cli 0.2.130 and the npm
 # packages. What it cannot install: Rust >= 1.95 (rustup) and Node >= 20 — it says so and stops.
+# `--demo`: only what the demo needs (Python 3 to serve it, no browser for tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -10,10 +11,12 @@ command -v cargo >/dev/null || need "Rust is not installed: install rustup (http
 command -v node >/dev/null || need "Node.js is not installed: install Node >= 20"
 node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || need "Node >= 20 is needed (found $(node --version))"
 missing=()
-command -v chromium >/dev/null || missing+=(chromium)
-command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v python3 >/dev/null || missing+=(python3)
-python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+if [ "${1:-}" != "--demo" ]; then
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing ${missing[*]} (apt)"
   sudo=""
