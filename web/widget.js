@@ -17,7 +17,7 @@
 // the model files; default: the shipped model beside this script), solution.
 // Fires `verdict` (detail: the verdict object) or `verdict-error` (detail: {message}).
 import { VerifierClient } from './client.js';
-import { setMath, renderSteps, katexCss, answerCheckText, REASONS, TRUST_TEXT } from './render.js';
+import { setMath, renderSteps, katexCss, answerCheckText, el, REASONS, TRUST_TEXT } from './render.js';
 
 const DEFAULT_MODEL = new URL('../models/verifier/', import.meta.url).href;
 const STYLE = new URL('./style.css', import.meta.url).href;
@@ -47,9 +47,6 @@ function declareFonts() {
   document.head.append(link);
 }
 
-function el(tag, props = {}) {
-  return Object.assign(document.createElement(tag), props);
-}
 
 /** The completed lines of a text area: every non-empty line, the last only when `all`. */
 function completedLines(text, all) {
@@ -68,27 +65,26 @@ class StepVerifier extends HTMLElement {
     this.box = el('div');
     this.box.setAttribute('part', 'box');
     this.box.style.cssText = 'border:1px solid #d5d9e0;border-radius:8px;padding:.6rem .8rem;background:#fff;max-width:100%;box-sizing:border-box';
-    this.problemView = el('div', { className: 'problem' });
-    this.editor = el('div', { className: 'exercise' });
+    this.problemView = el('div', { class: 'problem' });
+    this.editor = el('div', { class: 'exercise' });
     const id = `sv-${Math.random().toString(36).slice(2)}`;
-    const label = el('label', { textContent: 'Your solution, one step per line (Enter ends a step; Ctrl+Enter checks the whole solution)' });
-    label.htmlFor = id;
-    this.input = el('textarea', { id, rows: 6, spellcheck: false });
+    const label = el('label', { for: id }, 'Your solution, one step per line (Enter ends a step; Ctrl+Enter checks the whole solution)');
+    this.input = el('textarea', { id, rows: '6', spellcheck: 'false' });
     this.input.style.cssText = 'width:100%;box-sizing:border-box;font:inherit';
-    this.check = el('button', { type: 'button', textContent: 'Check my solution' });
+    this.check = el('button', { type: 'button' }, 'Check my solution');
     this.editor.append(label, this.input, this.check);
-    this.list = el('ol', { className: 'steps' });
-    this.progress = el('progress', { max: 1, value: 0, hidden: true });
+    this.list = el('ol', { class: 'steps' });
+    this.progress = el('progress', { max: '1', value: '0', hidden: '' });
     this.progress.setAttribute('aria-label', 'downloading the verifier');
     this.progress.style.width = '100%';
-    this.summary = el('div', { className: 'status' });
+    this.summary = el('div', { class: 'status' });
     this.summary.setAttribute('role', 'status');
     this.summary.setAttribute('aria-live', 'polite');
     this.summary.style.color = '#333';
-    this.error = el('div', { className: 'error' });
+    this.error = el('div', { class: 'error' });
     this.error.setAttribute('role', 'alert');
     const trust = el('details');
-    trust.append(el('summary', { textContent: 'How far to trust this?' }), el('p', { textContent: TRUST_TEXT }));
+    trust.append(el('summary', {}, 'How far to trust this?'), el('p', {}, TRUST_TEXT));
     trust.style.fontSize = '0.85rem';
     this.box.append(this.problemView, this.editor, this.list, this.progress, this.summary, this.error, trust);
     this.onProgress = (p) => {

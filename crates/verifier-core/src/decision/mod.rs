@@ -18,7 +18,6 @@ pub use rule::{StepRule, first_below, logit, sigmoid};
 use crate::{
     arith::{Check, check_step},
     error::{Result, VerifierError},
-    steps::split_steps,
     verdict::{Aggregate, AnswerCheck, FlagReason, StepVerdict, Verdict},
 };
 
@@ -305,7 +304,6 @@ impl Decision {
             && complete
             && c.found.is_some()
             && c.matches.is_none()
-            && exercise.is_some_and(|e| e.answer.is_some())
         {
             warnings.push(format!(
                 "cannot tell whether the final answer {:?} is {:?}; judged without the answer",
@@ -384,30 +382,21 @@ impl Exercise {
                 ));
                 r.truncate(MAX_REFERENCE_STEPS);
             }
-            if !Reference::shares_numbers_with(problem, &r) {
+            let reference = Reference::new(problem, &r);
+            if !reference.fits_problem {
                 warnings.push(
                     "the reference solution uses none of the problem's numbers; is it for another problem? judged without it"
                         .into(),
                 );
                 return None;
             }
-            Some(Reference::new(problem, &r))
+            Some(reference)
         });
         Exercise {
             answer,
             reference,
             warnings,
         }
-    }
-
-    /// A reference given as one text, split into steps by the shared splitter.
-    pub fn reference_steps(text: &str) -> Vec<String> {
-        split_steps(text)
-    }
-
-    /// Whether there is anything to use.
-    pub fn is_empty(&self) -> bool {
-        self.answer.is_none() && self.reference.is_none() && self.warnings.is_empty()
     }
 
     /// The answer check of a solution so far (`None` without a usable answer).

@@ -10,17 +10,21 @@ use crate::arith::quantities;
 #[derive(Clone, Debug, Default)]
 pub struct Reference {
     known: Vec<BigRational>,
-    /// How many steps the reference has.
-    pub steps: usize,
+    /// The reference writes at least one of the problem's numbers (or the problem has none): a
+    /// reference of another problem usually shares none.
+    pub fits_problem: bool,
 }
 
 impl Reference {
     /// Collect every number the problem and the reference write and every result the reference
-    /// states.
+    /// states (each text read once).
     pub fn new<S: AsRef<str>>(problem: &str, steps: &[S]) -> Self {
-        let mut known = quantities(problem).numbers;
+        let problem_numbers = quantities(problem).numbers;
+        let mut fits_problem = problem_numbers.is_empty();
+        let mut known = problem_numbers.clone();
         for s in steps {
             let q = quantities(s.as_ref());
+            fits_problem |= q.numbers.iter().any(|v| problem_numbers.contains(v));
             known.extend(q.numbers);
             known.extend(q.results);
         }
@@ -28,7 +32,7 @@ impl Reference {
         known.dedup();
         Reference {
             known,
-            steps: steps.len(),
+            fits_problem,
         }
     }
 
@@ -45,16 +49,6 @@ impl Reference {
     /// contains.
     pub fn diverges(&self, step: &str) -> bool {
         quantities(step).results.iter().any(|v| !self.explains(v))
-    }
-
-    /// Whether the reference shares any number with the problem's (a reference of another problem
-    /// usually shares none).
-    pub fn shares_numbers_with(problem: &str, reference: &[String]) -> bool {
-        let p = quantities(problem).numbers;
-        p.is_empty()
-            || reference
-                .iter()
-                .any(|s| quantities(s).numbers.iter().any(|v| p.contains(v)))
     }
 }
 
@@ -80,10 +74,8 @@ mod tests {
             !r.diverges("That is 0.38 = 38%"),
             "a percentage of a known quantity"
         );
-        assert!(Reference::shares_numbers_with(problem, &["17 * 4".into()]));
-        assert!(!Reference::shares_numbers_with(
-            problem,
-            &["1 + 1 = 2".into()]
-        ));
+        assert!(r.fits_problem);
+        assert!(Reference::new(problem, &["17 * 4"]).fits_problem);
+        assert!(!Reference::new(problem, &["1 + 1 = 2"]).fits_problem);
     }
 }
