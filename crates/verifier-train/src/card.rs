@@ -1,11 +1,17 @@
 //! The model card written next to the weights.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 use verifier_core::ModelConfig;
 
-fn pct(v: &Value) -> String {
-    v.as_f64()
-        .map_or_else(|| "–".to_string(), |x| format!("{:.1}", 100.0 * x))
+use crate::{
+    metrics::PbScore,
+    report::{PbTable, Report},
+};
+
+fn pct(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_string(), |x| format!("{:.1}", 100.0 * x))
 }
 
 /// Whether `trained` holds for a training record; an averaged model's record holds it if any of
@@ -38,148 +44,130 @@ fn trained_on_outcome_step_labels(training: &Value) -> bool {
 
 /// The metrics of `prm eval --update-model` as Markdown tables (empty before the first eval).
 fn metrics_tables(m: &Value) -> String {
-    let Some(pb) = m["processbench"].as_object() else {
+    let Some(m) = Report::of_model(m) else {
         return "Not evaluated yet: run `prm eval --update-model`.\n".to_string();
     };
+    let pb = &m.processbench;
     let mut s = String::new();
-    // a rule in words: "threshold 0.55, prior 0.75" (reports written before the prior lack it)
-    let rule = |r: &Value| match r["prior"].as_f64() {
-        Some(p) => format!(
-            "threshold {:.2}, prior {p:.2}",
-            r["threshold"].as_f64().unwrap_or(f64::NAN)
-        ),
-        None => format!(
-            "threshold {:.2}",
-            r["threshold"].as_f64().unwrap_or(f64::NAN)
-        ),
+    // a rule in words: "threshold 0.55, prior 0.75"
+    let rule = |threshold: f64, prior: Option<f64>| match prior {
+        Some(p) => format!("threshold {threshold:.2}, prior {p:.2}"),
+        None => format!("threshold {threshold:.2}"),
     };
     s.push_str(&format!(
         "ProcessBench F1 (first-error detection; {} chosen on the gsm8k subset only):\n\n",
-        rule(m)
+        rule(m.threshold, m.prior)
     ));
     s.push_str("| judge | ");
     s.push_str(&pb.keys().cloned().collect::<Vec<_>>().join(" | "));
     s.push_str(" | average |\n|---|");
     s.push_str(&"---|".repeat(pb.len() + 1));
     s.push('\n');
-    let row = |name: &str, subsets: &Value, avg: &Value| -> String {
-        let cells: Vec<String> = pb.keys().map(|k| pct(&subsets[k]["f1"])).collect();
-        format!("| {name} | {} | {} |\n", cells.join(" | "), pct(avg))
+    let row = |name: &str, subsets: &BTreeMap<String, PbScore>, avg: f64| -> String {
+        let cells: Vec<String> = pb
+            .keys()
+            .map(|k| pct(subsets.get(k).map(|s| s.f1)))
+            .collect();
+        format!("| {name} | {} | {} |\n", cells.join(" | "), pct(Some(avg)))
     };
+    let table = |name: &str, t: &PbTable| row(name, &t.subsets, t.average_f1);
     s.push_str(&row(
         "model + arithmetic checks (shipped rule)",
-        &m["processbench"],
-        &m["processbench_average_f1"],
+        pb,
+        m.processbench_average_f1,
     ));
-    s.push_str(&row(
-        &format!("model alone ({})", rule(&m["processbench_model_only"])),
-        &m["processbench_model_only"]["subsets"],
-        &m["processbench_model_only"]["average_f1"],
+    let model_only = &m.processbench_model_only;
+    s.push_str(&table(
+        &format!(
+            "model alone ({})",
+            rule(model_only.threshold, model_only.prior)
+        ),
+        &model_only.table,
     ));
-    s.push_str(&row(
+    s.push_str(&table(
         "arithmetic checks alone",
-        &m["processbench_checks_only"]["subsets"],
-        &m["processbench_checks_only"]["average_f1"],
+        &m.processbench_checks_only,
     ));
     // ablation rows (reports written before they existed lack them)
-    let num = |v: &Value| v.as_f64().unwrap_or(f64::NAN);
-    let (no_prior, running, gated) = (
-        &m["processbench_no_prior"],
-        &m["processbench_running_product"],
-        &m["processbench_orm_gated"],
-    );
-    for (r, name) in [
-        (
-            no_prior,
-            format!(
+    if let Some(t) = &m.processbench_no_prior {
+        s.push_str(&table(
+            &format!(
                 "model + checks, threshold on the scores after each step, no prior ({:.2})",
-                num(&no_prior["threshold"])
+                t.threshold
             ),
-        ),
-        (
-            running,
-            format!(
-                "model + checks, running-product rule (threshold {:.2})",
-                num(&running["threshold"])
-            ),
-        ),
-        (
-            gated,
-            format!(
-                "model + checks, no flag when ORM ≥ {:.2} (threshold {:.2})",
-                num(&gated["orm_gate"]),
-                num(&gated["threshold"])
-            ),
-        ),
-    ] {
-        if r.is_object() {
-            s.push_str(&row(&name, &r["subsets"], &r["average_f1"]));
-        }
+            &t.table,
+        ));
     }
-    let t = &m["prm800k_test"];
+    if let Some(t) = &m.processbench_running_product {
+        s.push_str(&table(
+            &format!(
+                "model + checks, running-product rule (threshold {:.2})",
+                t.threshold
+            ),
+            &t.table,
+        ));
+    }
+    if let Some(t) = &m.processbench_orm_gated {
+        s.push_str(&table(
+            &format!(
+                "model + checks, no flag when ORM ≥ {:.2} (threshold {:.2})",
+                t.orm_gate, t.threshold
+            ),
+            &t.table,
+        ));
+    }
+    let t = &m.prm800k_test;
     s.push_str(&format!(
         "\nPRM800K phase-1 test: {} rated steps, step ROC-AUC {:.3}, expected calibration error {:.3}.\n",
-        t["rated_steps"],
-        t["step_auc"].as_f64().unwrap_or(f64::NAN),
-        t["ece"].as_f64().unwrap_or(f64::NAN)
+        t.rated_steps,
+        t.step_auc.unwrap_or(f64::NAN),
+        t.ece
     ));
-    let c = &m["calibration"];
-    if let Some(cands) = c["candidates"].as_array() {
+    let c = &m.calibration;
+    s.push_str(&format!(
+        "\nCalibration (Platt scaling of the step probabilities): PRM800K test ECE {:.3} without it",
+        c.prm800k_ece_before
+    ));
+    for f in &c.candidates {
         s.push_str(&format!(
-            "\nCalibration (Platt scaling of the step probabilities): PRM800K test ECE {:.3} without it",
-            c["prm800k_ece_before"].as_f64().unwrap_or(f64::NAN)
-        ));
-        for f in cands {
-            s.push_str(&format!(
-                "; {:.3} fitted on {} ({} steps)",
-                f["prm800k_ece_after"].as_f64().unwrap_or(f64::NAN),
-                f["set"].as_str().unwrap_or("?"),
-                f["steps"]
-            ));
-        }
-        s.push_str(&format!(
-            ". {}\n",
-            if c["applied"].as_bool() == Some(true) {
-                format!(
-                    "The shipped scores use the {} fit.",
-                    c["fitted_on"].as_str().unwrap_or("?")
-                )
-            } else {
-                "Not applied.".to_string()
-            }
+            "; {:.3} fitted on {} ({} steps)",
+            f.prm800k_ece_after.unwrap_or(f64::NAN),
+            f.set,
+            f.steps
         ));
     }
-    let w = &m["right_answer_wrong_reasoning"];
+    s.push_str(&format!(
+        ". {}\n",
+        if c.applied {
+            format!("The shipped scores use the {} fit.", c.fitted_on)
+        } else {
+            "Not applied.".to_string()
+        }
+    ));
+    let w = &m.right_answer_wrong_reasoning;
     s.push_str(&format!(
         "\nRight answer, wrong reasoning (ProcessBench items with a correct final answer and a wrong step): {} items; \
          the PRM (with checks) flags {}, the checks alone {}, the ORM rejects {}.\n",
-        w["items"], w["prm_flags"], w["checks_flag"], w["orm_rejects"]
+        w.items, w.prm_flags, w.checks_flag, w.orm_rejects
     ));
     s.push_str("\nBest-of-N accuracy (%):\n\n| method | best-of-4 GSM8K held-out | best-of-8 qwen_math_cot_100 |\n|---|---|---|\n");
-    let b4 = m["best_of_4_gsm8k_heldout"]["rows"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    let b8 = m["best_of_8_qwen_math"]["rows"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default();
-    for r in &b4 {
-        let name = r["method"].as_str().unwrap_or("");
-        let other = b8
-            .iter()
-            .find(|x| x["method"] == r["method"])
-            .map_or("–".to_string(), |x| pct(&x["accuracy"]));
-        s.push_str(&format!("| {name} | {} | {other} |\n", pct(&r["accuracy"])));
+    let (b4, b8) = (&m.best_of_4_gsm8k_heldout.rows, &m.best_of_8_qwen_math.rows);
+    for r in b4 {
+        let other = pct(b8.iter().find(|x| x.method == r.method).map(|x| x.accuracy));
+        s.push_str(&format!(
+            "| {} | {} | {other} |\n",
+            r.method,
+            pct(Some(r.accuracy))
+        ));
     }
     for r in b8
         .iter()
-        .filter(|x| !b4.iter().any(|y| y["method"] == x["method"]))
+        .filter(|x| !b4.iter().any(|y| y.method == x.method))
     {
         s.push_str(&format!(
             "| {} | – | {} |\n",
-            r["method"].as_str().unwrap_or(""),
-            pct(&r["accuracy"])
+            r.method,
+            pct(Some(r.accuracy))
         ));
     }
     s
@@ -269,6 +257,16 @@ pub fn model_card(config: &ModelConfig) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_card_is_what_its_config_says() -> anyhow::Result<()> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/verifier");
+        let config: ModelConfig =
+            serde_json::from_slice(&std::fs::read(format!("{dir}/config.json"))?)?;
+        let card = std::fs::read_to_string(format!("{dir}/MODEL_CARD.md"))?;
+        assert_eq!(model_card(&config), card);
+        Ok(())
+    }
 
     #[test]
     fn the_card_says_whether_mutated_wrong_steps_were_trained_on() {

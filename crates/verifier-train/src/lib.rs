@@ -14,6 +14,7 @@ pub mod mixture;
 pub mod model_dir;
 pub mod plots;
 pub mod pretrained;
+pub mod report;
 pub mod samples;
 pub mod score;
 pub mod train;

@@ -5,28 +5,19 @@ use std::path::Path;
 use anyhow::{Result, anyhow};
 use plotters::prelude::*;
 
-use crate::metrics::Reliability;
+use crate::{metrics::Reliability, report::BestOfN};
 
 fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
     anyhow!("plot: {e:?}")
 }
 
 /// Grouped bars: accuracy of each method on best-of-4 and best-of-8.
-pub fn best_of_n(path: &Path, bo4: &serde_json::Value, bo8: &serde_json::Value) -> Result<()> {
-    let rows = |v: &serde_json::Value| -> Vec<(String, f64)> {
-        v["rows"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|r| {
-                        (
-                            r["method"].as_str().unwrap_or("").to_string(),
-                            r["accuracy"].as_f64().unwrap_or(0.0),
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default()
+pub fn best_of_n(path: &Path, bo4: &BestOfN, bo8: &BestOfN) -> Result<()> {
+    let rows = |v: &BestOfN| -> Vec<(String, f64)> {
+        v.rows
+            .iter()
+            .map(|r| (r.method.clone(), r.accuracy))
+            .collect()
     };
     let (a, b) = (rows(bo4), rows(bo8));
     let methods: Vec<String> = a

@@ -4,11 +4,9 @@
 //! matching and a non-matching answer, and whether the reference is used) is chosen on gsm8k only,
 //! as the reference-free threshold is, so math is held out.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result, bail};
-use serde::Serialize;
-use serde_json::json;
 use verifier_core::{Decision, Exercise, ExerciseRule, StepVerdict, decision::answer, split_steps};
 use verifier_data::{DataDir, problem_key, sources};
 
@@ -21,6 +19,7 @@ use super::{
 use crate::{
     metrics::{self, PbScore},
     model_dir,
+    report::{Agreement, ExerciseReport, ExerciseRow, ExerciseSubset, Report},
 };
 
 /// One ProcessBench item with what an educator would know of it.
@@ -60,22 +59,6 @@ pub(crate) fn known(
         other => bail!("no answers known for {other}"),
     }
     Ok(out)
-}
-
-/// How the answer grader agrees with ProcessBench's `final_answer_correct`.
-#[derive(Default, Serialize)]
-struct Agreement {
-    items: usize,
-    /// The solution's answer said to match, and the benchmark says it is correct / wrong.
-    matches_correct: usize,
-    matches_wrong: usize,
-    /// Said not to match, and the benchmark says wrong / correct.
-    differs_wrong: usize,
-    differs_correct: usize,
-    undecided: usize,
-    /// Of the "matches", the share that is right; of the correct answers, the share said to match.
-    match_precision: f64,
-    match_recall: f64,
 }
 
 fn agreement(items: &[Item]) -> Agreement {
@@ -144,18 +127,8 @@ fn predictions(items: &[Item], decision: &Decision, mode: Mode) -> Vec<Option<us
         .collect()
 }
 
-/// ProcessBench F1 of predictions, and the exact first-error rate on the erroneous items whose
-/// final answer is wrong (where exercise mode always names a step).
-#[derive(Serialize)]
-struct Row {
-    #[serde(flatten)]
-    f1: PbScore,
-    wrong_answer_items: usize,
-    wrong_answer_located: usize,
-    wrong_answer_exact_rate: f64,
-}
-
-fn row(items: &[Item], preds: &[Option<usize>]) -> Row {
+/// ProcessBench F1 of predictions, and the exact first-error rate on the wrong-answer items.
+fn row(items: &[Item], preds: &[Option<usize>]) -> ExerciseRow {
     let labels: Vec<i64> = items.iter().map(|i| i.label).collect();
     let as_idx: Vec<i64> = preds.iter().map(|p| p.map_or(-1, |i| i as i64)).collect();
     let (mut n, mut ok) = (0, 0);
@@ -165,7 +138,7 @@ fn row(items: &[Item], preds: &[Option<usize>]) -> Row {
             ok += usize::from(p == it.label);
         }
     }
-    Row {
+    ExerciseRow {
         f1: metrics::f1_of_predictions(&as_idx, &labels),
         wrong_answer_items: n,
         wrong_answer_located: ok,
@@ -291,10 +264,10 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         choose(&subsets[0].1, &decision)?
     };
     let chosen = decision.with_exercise(rule)?;
-    let mut report = serde_json::Map::new();
+    let mut subset_reports = BTreeMap::new();
     let mut tables = Vec::new();
     for (sub, items) in &subsets {
-        let mut modes = serde_json::Map::new();
+        let mut modes = BTreeMap::new();
         let mut rows = Vec::new();
         for mode in [Mode::ReferenceFree, Mode::Answer, Mode::AnswerAndReference] {
             let r = row(items, &predictions(items, &chosen, mode));
@@ -303,33 +276,40 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
                 r.f1.clone(),
                 r.wrong_answer_exact_rate,
             ));
-            modes.insert(mode.name().into(), serde_json::to_value(&r)?);
+            modes.insert(mode.name().into(), r);
         }
-        report.insert(
-            (*sub).into(),
-            json!({"answer_grader": agreement(items), "modes": modes}),
+        subset_reports.insert(
+            sub.to_string(),
+            ExerciseSubset {
+                answer_grader: agreement(items),
+                modes,
+            },
         );
         tables.push((sub.to_string(), rows));
     }
-    let report = json!({
-        "model": dir.display().to_string(),
-        "limit": args.limit,
-        "threshold": decision.threshold(),
-        "exercise_rule": rule,
-        "exercise_rule_chosen_on_gsm8k": !args.stored_rule,
-        "subsets": report,
-    });
+    let report = ExerciseReport {
+        model: dir.display().to_string(),
+        limit: args.limit,
+        threshold: decision.threshold(),
+        exercise_rule: rule,
+        exercise_rule_chosen_on_gsm8k: !args.stored_rule,
+        subsets: subset_reports,
+    };
+    let json = serde_json::to_string_pretty(&serde_json::to_value(&report)?)?;
     std::fs::create_dir_all(&args.out)
         .with_context(|| format!("cannot create {}", args.out.display()))?;
-    model_dir::write_atomic(
-        &args.out.join("exercise.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
-    )?;
+    model_dir::write_atomic(&args.out.join("exercise.json"), json.as_bytes())?;
     if args.update_model {
         let mut cfg = model_dir::read_config(&dir)?;
         cfg.decision = cfg.decision.with_exercise(rule)?;
-        if let Some(m) = cfg.metrics.as_object_mut() {
-            m.insert("exercise".into(), report.clone());
+        match Report::of_model(&cfg.metrics) {
+            Some(mut metrics) => {
+                metrics.exercise = Some(report.clone());
+                cfg.metrics = metrics.to_json()?;
+            }
+            None => eprintln!(
+                "the model has no `prm eval --update-model` report: the exercise rule is stored, its metrics are not"
+            ),
         }
         model_dir::write_atomic(
             &dir.join(model_dir::CONFIG),
@@ -337,7 +317,7 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         )?;
     }
     if args.common.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{json}");
         return Ok(());
     }
     println!(
@@ -357,14 +337,16 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         }
     );
     for (sub, rows) in &tables {
-        let a = &report["subsets"][sub]["answer_grader"];
+        let Some(a) = report.subsets.get(sub).map(|s| &s.answer_grader) else {
+            continue;
+        };
         println!(
             "\n{sub}: answer grader vs final_answer_correct: {} match ({} of them wrong), {} differ ({} of them correct), {} undecided",
-            a["matches_correct"].as_u64().unwrap_or(0) + a["matches_wrong"].as_u64().unwrap_or(0),
-            a["matches_wrong"],
-            a["differs_wrong"].as_u64().unwrap_or(0) + a["differs_correct"].as_u64().unwrap_or(0),
-            a["differs_correct"],
-            a["undecided"],
+            a.matches_correct + a.matches_wrong,
+            a.matches_wrong,
+            a.differs_wrong + a.differs_correct,
+            a.differs_correct,
+            a.undecided,
         );
         let table: Vec<(String, PbScore)> = rows
             .iter()

@@ -2,7 +2,7 @@
 
 use verifier_core::StepRule;
 
-use crate::metrics::{self};
+use crate::{metrics, report::Report};
 
 /// A rule in words, for the terminal.
 pub(super) fn describe(rule: StepRule) -> String {
@@ -43,92 +43,95 @@ pub(crate) fn print_pb_table(
     }
 }
 
-pub(super) fn print_report(r: &serde_json::Value) {
-    let rule_of = |t: &serde_json::Value, p: &serde_json::Value| StepRule {
-        threshold: t.as_f64().unwrap_or(f64::NAN),
-        prior: p.as_f64(),
-    };
+pub(super) fn print_report(r: &Report) {
+    let rule_of = |threshold, prior| StepRule { threshold, prior };
     println!(
         "{} (F1-best on ProcessBench gsm8k: {})",
-        describe(rule_of(&r["threshold"], &r["prior"])),
+        describe(rule_of(r.threshold, r.prior)),
         describe(rule_of(
-            &r["threshold_chosen_on_gsm8k"],
-            &r["prior_chosen_on_gsm8k"]
+            r.threshold_chosen_on_gsm8k,
+            r.prior_chosen_on_gsm8k
         ))
     );
-    let subsets: Vec<(String, metrics::PbScore)> =
-        serde_json::from_value::<std::collections::BTreeMap<_, _>>(r["processbench"].clone())
-            .unwrap_or_default()
-            .into_iter()
-            .collect();
-    print_pb_table(
-        "ProcessBench",
-        &subsets,
-        Some(r["processbench_average_f1"].as_f64().unwrap_or(0.0)),
-    );
-    for (key, what) in [
-        ("processbench_model_only", "model alone"),
-        ("processbench_checks_only", "checks alone"),
+    let subsets: Vec<(String, metrics::PbScore)> = r
+        .processbench
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    print_pb_table("ProcessBench", &subsets, Some(r.processbench_average_f1));
+    let ablations = [
+        (Some(&r.processbench_model_only.table), "model alone"),
+        (Some(&r.processbench_checks_only), "checks alone"),
         (
-            "processbench_no_prior",
+            r.processbench_no_prior.as_ref().map(|t| &t.table),
             "threshold on the scores after each step (no prior)",
         ),
-        ("processbench_running_product", "running product rule"),
-        ("processbench_orm_gated", "no-prior rule gated by the ORM"),
         (
-            "processbench_position_threshold",
+            r.processbench_running_product.as_ref().map(|t| &t.table),
+            "running product rule",
+        ),
+        (
+            r.processbench_orm_gated.as_ref().map(|t| &t.table),
+            "no-prior rule gated by the ORM",
+        ),
+        (
+            r.processbench_position_threshold.as_ref().map(|t| &t.table),
             "step rule, threshold falling with the step's position",
         ),
-    ] {
-        let subsets = r[key]["subsets"].as_object().map(|o| {
-            o.iter()
-                .map(|(k, v)| format!("{k} {:.1}", 100.0 * v["f1"].as_f64().unwrap_or(0.0)))
-                .collect::<Vec<_>>()
-                .join(", ")
-        });
+    ];
+    for (table, what) in ablations {
+        let Some(table) = table else { continue };
+        let subsets: Vec<String> = table
+            .subsets
+            .iter()
+            .map(|(k, v)| format!("{k} {:.1}", 100.0 * v.f1))
+            .collect();
         println!(
             "  {what}: F1 {} -> average {:.1}",
-            subsets.unwrap_or_default(),
-            100.0 * r[key]["average_f1"].as_f64().unwrap_or(0.0)
+            subsets.join(", "),
+            100.0 * table.average_f1
         );
     }
-    let c = &r["calibration"];
+    let c = &r.calibration;
     println!(
         "calibration: PRM800K test ECE {:.3} of the network alone",
-        c["prm800k_ece_before"].as_f64().unwrap_or(f64::NAN)
+        c.prm800k_ece_before
     );
-    for f in c["candidates"].as_array().cloned().unwrap_or_default() {
+    for f in &c.candidates {
+        let fit = f.fit.map_or("no fit".to_string(), |c| {
+            format!("scale {:.3} bias {:.3}", c.scale, c.bias)
+        });
         println!(
-            "  fitted on {} ({} steps): {} -> ECE {:.3}",
-            f["set"],
-            f["steps"],
-            f["fit"],
-            f["prm800k_ece_after"].as_f64().unwrap_or(f64::NAN)
+            "  fitted on {} ({} steps): {fit} -> ECE {:.3}",
+            f.set,
+            f.steps,
+            f.prm800k_ece_after.unwrap_or(f64::NAN)
         );
     }
-    println!("  applied: {} ({})", c["applied"], c["fitted_on"]);
-    let t = &r["prm800k_test"];
+    println!(
+        "  applied: {} ({})",
+        if c.applied { "yes" } else { "no" },
+        c.fitted_on
+    );
+    let t = &r.prm800k_test;
     println!(
         "PRM800K test: {} rated steps, step AUC {:.3}, ECE {:.3}",
-        t["rated_steps"],
-        t["step_auc"].as_f64().unwrap_or(f64::NAN),
-        t["ece"].as_f64().unwrap_or(f64::NAN)
+        t.rated_steps,
+        t.step_auc.unwrap_or(f64::NAN),
+        t.ece
     );
-    let w = &r["right_answer_wrong_reasoning"];
+    let w = &r.right_answer_wrong_reasoning;
     println!(
         "right answer, wrong step: {} items; PRM (+ checks) flags {}, checks alone {}, ORM rejects {}",
-        w["items"], w["prm_flags"], w["checks_flag"], w["orm_rejects"]
+        w.items, w.prm_flags, w.checks_flag, w.orm_rejects
     );
-    for key in ["best_of_4_gsm8k_heldout", "best_of_8_qwen_math"] {
-        println!("{key} ({} problems):", r[key]["problems"]);
-        if let Some(rows) = r[key]["rows"].as_array() {
-            for row in rows {
-                println!(
-                    "  {:<22} {:>6.1}",
-                    row["method"].as_str().unwrap_or(""),
-                    100.0 * row["accuracy"].as_f64().unwrap_or(0.0)
-                );
-            }
+    for (name, b) in [
+        ("best_of_4_gsm8k_heldout", &r.best_of_4_gsm8k_heldout),
+        ("best_of_8_qwen_math", &r.best_of_8_qwen_math),
+    ] {
+        println!("{name} ({} problems):", b.problems);
+        for row in &b.rows {
+            println!("  {:<22} {:>6.1}", row.method, 100.0 * row.accuracy);
         }
     }
 }

@@ -4,7 +4,6 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use serde_json::json;
 use verifier_core::{Aggregate, Calibration, Scorer, StepRule, decision::check_threshold};
 use verifier_data::{DataDir, sources};
 
@@ -12,12 +11,19 @@ use super::{
     args::{CALIBRATION_ROWS, CalibrationSet, ReportArgs},
     cache::{ScoreCache, score_items},
     common::{load, take, take_spread},
-    pbset::{CHECKS_RULE, POSITION_DECAYS, cumulative, gated, position_scaled, score_processbench},
+    pbset::{
+        CHECKS_RULE, POSITION_DECAYS, PbSet, cumulative, gated, position_scaled, score_processbench,
+    },
     print::print_report,
 };
 use crate::{
     metrics::{self, Scored, Selector},
     model_dir, plots,
+    report::{
+        BestOfN, CalibrationCandidate, CalibrationReport, GatedTable, PbTable, PositionTable,
+        Prm800kTest, Report, RightAnswerWrongReasoning, RuleTable, SelectorAccuracy,
+        ThresholdTable,
+    },
 };
 
 pub(super) fn best_of_n(
@@ -28,7 +34,7 @@ pub(super) fn best_of_n(
     name: &str,
     sets: &[sources::BestOfN],
     batch_tokens: usize,
-) -> Result<serde_json::Value> {
+) -> Result<BestOfN> {
     let mut pairs: Vec<(&str, &[String])> = Vec::new();
     for s in sets {
         for c in &s.candidates {
@@ -84,14 +90,23 @@ pub(super) fn best_of_n(
         }
     }
     let n = sets.len().max(1) as f64;
-    let rows: Vec<serde_json::Value> = selectors
-        .iter()
-        .zip(&totals)
-        .map(|(s, t)| json!({"method": s.name(), "accuracy": t / n}))
-        .collect();
-    Ok(
-        json!({"problems": sets.len(), "n": sets.first().map_or(0, |s| s.candidates.len()), "rows": rows}),
-    )
+    Ok(BestOfN {
+        problems: sets.len(),
+        n: sets.first().map_or(0, |s| s.candidates.len()),
+        rows: selectors
+            .iter()
+            .zip(&totals)
+            .map(|(s, t)| SelectorAccuracy {
+                method: s.name().into(),
+                accuracy: t / n,
+            })
+            .collect(),
+    })
+}
+
+/// One judge's ProcessBench table: `score` of every subset.
+fn judge(sets: &[PbSet], score: impl Fn(&PbSet) -> metrics::PbScore) -> PbTable {
+    PbTable::new(sets.iter().map(|s| (s.name.clone(), score(s))).collect())
 }
 
 pub(super) fn run_report(args: ReportArgs) -> Result<()> {
@@ -188,17 +203,18 @@ pub(super) fn run_report(args: ReportArgs) -> Result<()> {
         .fold((None, 0.0, chosen_absolute, -1.0), |best, cur| {
             if cur.3 > best.3 { cur } else { best }
         });
-    let mut pb_position = serde_json::Map::new();
-    let mut f1s_position = Vec::new();
-    for s in &sets {
-        let rp = metrics::processbench_f1(
-            &position_scaled(&s.checked, position_prior, position_decay),
-            &s.labels,
-            position_threshold,
-        );
-        f1s_position.push(rp.f1);
-        pb_position.insert(s.name.clone(), serde_json::to_value(&rp)?);
-    }
+    let position = PositionTable {
+        threshold: position_threshold.threshold,
+        prior: position_prior,
+        decay: position_decay,
+        table: judge(&sets, |s| {
+            metrics::processbench_f1(
+                &position_scaled(&s.checked, position_prior, position_decay),
+                &s.labels,
+                position_threshold,
+            )
+        }),
+    };
     for s in &mut sets {
         s.calibrate(applied);
     }
@@ -217,8 +233,8 @@ pub(super) fn run_report(args: ReportArgs) -> Result<()> {
         ..chosen_model
     };
     // Decision rule ablation: the first step whose running product falls below a threshold.
-    let running: Vec<Vec<Vec<f64>>> = sets.iter().map(|s| cumulative(&s.checked)).collect();
-    let (running_rule, _) = metrics::best_rule(&running[0], &sets[0].labels, &[None]);
+    let (running_rule, _) =
+        metrics::best_rule(&cumulative(&sets[0].checked), &sets[0].labels, &[None]);
     // ... and the rule without a prior gated by the answer head: no step is flagged when the ORM
     // accepts the final answer (gate and threshold chosen on gsm8k).
     let (gate, gate_rule, _) = (1..20)
@@ -235,64 +251,63 @@ pub(super) fn run_report(args: ReportArgs) -> Result<()> {
             (1.0, rule, -1.0),
             |best, cur| if cur.2 > best.2 { cur } else { best },
         );
-    let mut pb = serde_json::Map::new();
-    let mut pb_model = serde_json::Map::new();
-    let mut pb_checks = serde_json::Map::new();
-    let mut pb_running = serde_json::Map::new();
-    let mut pb_gated = serde_json::Map::new();
-    let mut pb_absolute = serde_json::Map::new();
-    let (mut f1s, mut f1s_model, mut f1s_checks, mut f1s_running, mut f1s_gated, mut f1s_absolute) = (
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-        Vec::new(),
-    );
-    let mut curves = Vec::new();
-    let (mut rawr_n, mut rawr_prm, mut rawr_orm, mut rawr_checks) =
-        (0usize, 0usize, 0usize, 0usize);
-    for (s, run) in sets.iter().zip(&running) {
-        let r = metrics::processbench_f1(&s.checked, &s.labels, rule);
-        let rm = metrics::processbench_f1(&s.scores, &s.labels, model_rule);
-        let rc = metrics::processbench_f1(&s.checks_only, &s.labels, CHECKS_RULE);
-        let rr = metrics::processbench_f1(run, &s.labels, running_rule);
-        let rg = metrics::processbench_f1(&gated(&s.checked, &s.orm, gate), &s.labels, gate_rule);
-        let ra = metrics::processbench_f1(&s.checked, &s.labels, chosen_absolute);
-        f1s_gated.push(rg.f1);
-        pb_gated.insert(s.name.clone(), serde_json::to_value(&rg)?);
-        f1s_absolute.push(ra.f1);
-        pb_absolute.insert(s.name.clone(), serde_json::to_value(&ra)?);
-        f1s.push(r.f1);
-        f1s_model.push(rm.f1);
-        f1s_checks.push(rc.f1);
-        f1s_running.push(rr.f1);
-        let at = |threshold| {
-            metrics::processbench_f1(&s.checked, &s.labels, StepRule { threshold, ..rule }).f1
-        };
-        curves.push((
-            s.name.clone(),
-            metrics::threshold_grid()
+    let product = judge(&sets, |s| {
+        metrics::processbench_f1(&s.checked, &s.labels, rule)
+    });
+    let model_only = RuleTable {
+        threshold: model_rule.threshold,
+        prior: model_rule.prior,
+        table: judge(&sets, |s| {
+            metrics::processbench_f1(&s.scores, &s.labels, model_rule)
+        }),
+    };
+    let checks_only = judge(&sets, |s| {
+        metrics::processbench_f1(&s.checks_only, &s.labels, CHECKS_RULE)
+    });
+    let no_prior = ThresholdTable {
+        threshold: chosen_absolute.threshold,
+        table: judge(&sets, |s| {
+            metrics::processbench_f1(&s.checked, &s.labels, chosen_absolute)
+        }),
+    };
+    let running = ThresholdTable {
+        threshold: running_rule.threshold,
+        table: judge(&sets, |s| {
+            metrics::processbench_f1(&cumulative(&s.checked), &s.labels, running_rule)
+        }),
+    };
+    let orm_gated = GatedTable {
+        threshold: gate_rule.threshold,
+        orm_gate: gate,
+        table: judge(&sets, |s| {
+            metrics::processbench_f1(&gated(&s.checked, &s.orm, gate), &s.labels, gate_rule)
+        }),
+    };
+    let curves: Vec<(String, Vec<(f64, f64)>)> = sets
+        .iter()
+        .map(|s| {
+            let at = |threshold| {
+                metrics::processbench_f1(&s.checked, &s.labels, StepRule { threshold, ..rule }).f1
+            };
+            let curve = metrics::threshold_grid()
                 .into_iter()
                 .map(|t| (t, at(t)))
-                .collect::<Vec<_>>(),
-        ));
-        pb.insert(s.name.clone(), serde_json::to_value(&r)?);
-        pb_model.insert(s.name.clone(), serde_json::to_value(&rm)?);
-        pb_checks.insert(s.name.clone(), serde_json::to_value(&rc)?);
-        pb_running.insert(s.name.clone(), serde_json::to_value(&rr)?);
-        // right answer, wrong reasoning
+                .collect();
+            (s.name.clone(), curve)
+        })
+        .collect();
+    // right answer, wrong reasoning
+    let mut rawr = RightAnswerWrongReasoning::default();
+    for s in &sets {
         for i in 0..s.labels.len() {
             if s.labels[i] >= 0 && s.answer_correct[i] == Some(true) {
-                rawr_n += 1;
-                rawr_prm += usize::from(rule.first_bad(&s.checked[i]).is_some());
-                rawr_checks += usize::from(CHECKS_RULE.first_bad(&s.checks_only[i]).is_some());
-                rawr_orm += usize::from(s.orm[i] < 0.5);
+                rawr.items += 1;
+                rawr.prm_flags += usize::from(rule.first_bad(&s.checked[i]).is_some());
+                rawr.checks_flag += usize::from(CHECKS_RULE.first_bad(&s.checks_only[i]).is_some());
+                rawr.orm_rejects += usize::from(s.orm[i] < 0.5);
             }
         }
     }
-    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len().max(1) as f64;
-    let avg_f1 = mean(&f1s);
 
     // PRM800K phase-1 test: every rated step once (the last step of each row).
     let test = take_spread(sources::prm800k(&data, "test")?, args.limit.map(|n| n * 4));
@@ -353,43 +368,55 @@ pub(super) fn run_report(args: ReportArgs) -> Result<()> {
         bt,
     )?;
 
-    let report = json!({
-        "model": dir.display().to_string(),
-        "limit": args.limit,
-        "threshold": rule.threshold,
-        "prior": rule.prior,
-        "threshold_chosen_on_gsm8k": chosen.threshold,
-        "prior_chosen_on_gsm8k": chosen.prior,
-        "processbench": pb,
-        "processbench_average_f1": avg_f1,
-        "processbench_model_only": {"threshold": model_rule.threshold, "prior": model_rule.prior, "subsets": pb_model, "average_f1": mean(&f1s_model)},
-        "processbench_checks_only": {"subsets": pb_checks, "average_f1": mean(&f1s_checks)},
-        "processbench_no_prior": {"threshold": chosen_absolute.threshold, "subsets": pb_absolute, "average_f1": mean(&f1s_absolute)},
-        "processbench_running_product": {"threshold": running_rule.threshold, "subsets": pb_running, "average_f1": mean(&f1s_running)},
-        "processbench_position_threshold": {"threshold": position_threshold.threshold, "prior": position_prior, "decay": position_decay, "subsets": pb_position, "average_f1": mean(&f1s_position)},
-        "processbench_orm_gated": {"threshold": gate_rule.threshold, "orm_gate": gate, "subsets": pb_gated, "average_f1": mean(&f1s_gated)},
-        "right_answer_wrong_reasoning": {"items": rawr_n, "prm_flags": rawr_prm, "orm_rejects": rawr_orm, "checks_flag": rawr_checks},
-        "calibration": {
-            "fitted_on": args.calibrate_on.name(),
-            "fit": fitted,
-            "applied": args.update_model && fitted.is_some(),
-            "prm800k_ece_before": before.ece,
-            "candidates": fits.iter().zip(&after).map(|(f, a)| json!({
-                "set": f.0.name(),
-                "steps": f.2,
-                "fit": f.1,
-                "prm800k_ece_after": a.as_ref().map(|a| a.ece),
-            })).collect::<Vec<_>>(),
+    let report = Report {
+        model: dir.display().to_string(),
+        limit: args.limit,
+        threshold: rule.threshold,
+        prior: rule.prior,
+        threshold_chosen_on_gsm8k: chosen.threshold,
+        prior_chosen_on_gsm8k: chosen.prior,
+        processbench: product.subsets,
+        processbench_average_f1: product.average_f1,
+        processbench_model_only: model_only,
+        processbench_checks_only: checks_only,
+        processbench_no_prior: Some(no_prior),
+        processbench_running_product: Some(running),
+        processbench_position_threshold: Some(position),
+        processbench_orm_gated: Some(orm_gated),
+        right_answer_wrong_reasoning: rawr,
+        calibration: CalibrationReport {
+            fitted_on: args.calibrate_on.name().into(),
+            fit: fitted,
+            applied: args.update_model && fitted.is_some(),
+            prm800k_ece_before: before.ece,
+            candidates: fits
+                .iter()
+                .zip(&after)
+                .map(|(f, a)| CalibrationCandidate {
+                    set: f.0.name().into(),
+                    steps: f.2,
+                    fit: f.1,
+                    prm800k_ece_after: a.as_ref().map(|a| a.ece),
+                })
+                .collect(),
         },
-        "prm800k_test": {"rated_steps": step_p.len(), "step_auc": auc, "ece": calib.ece, "reliability": calib.bins},
-        "best_of_4_gsm8k_heldout": bo4,
-        "best_of_8_qwen_math": bo8,
-    });
-    model_dir::write_atomic(
-        &args.out.join("report.json"),
-        serde_json::to_string_pretty(&report)?.as_bytes(),
+        prm800k_test: Prm800kTest {
+            rated_steps: step_p.len(),
+            step_auc: auc,
+            ece: calib.ece,
+            reliability: calib.bins,
+        },
+        best_of_4_gsm8k_heldout: bo4,
+        best_of_8_qwen_math: bo8,
+        exercise: None,
+    };
+    let json = serde_json::to_string_pretty(&report.to_json()?)?;
+    model_dir::write_atomic(&args.out.join("report.json"), json.as_bytes())?;
+    plots::best_of_n(
+        &args.out.join("best_of_n.svg"),
+        &report.best_of_4_gsm8k_heldout,
+        &report.best_of_8_qwen_math,
     )?;
-    plots::best_of_n(&args.out.join("best_of_n.svg"), &bo4, &bo8)?;
     plots::f1_vs_threshold(
         &args.out.join("f1_vs_threshold.svg"),
         &curves,
@@ -412,7 +439,7 @@ pub(super) fn run_report(args: ReportArgs) -> Result<()> {
         update_model(&dir, rule, applied, &report)?;
     }
     if args.common.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{json}");
     } else {
         print_report(&report);
         eprintln!("wrote {}/report.json and plots", args.out.display());
@@ -464,14 +491,14 @@ pub(super) fn update_model(
     dir: &Path,
     rule: StepRule,
     calibration: Calibration,
-    report: &serde_json::Value,
+    report: &Report,
 ) -> Result<()> {
     let mut cfg = model_dir::read_config(dir)?;
     cfg.decision = cfg
         .decision
         .with_rule(rule)?
         .with_calibration(calibration)?;
-    cfg.metrics = report.clone();
+    cfg.metrics = report.to_json()?;
     model_dir::write_atomic(
         &dir.join(model_dir::CONFIG),
         serde_json::to_string_pretty(&cfg)?.as_bytes(),
