@@ -1,0 +1,280 @@
+//! End-to-end tests of `prm eval` (ProcessBench files, `--update-model`), `prm checks` on the
+//! reference solutions and `prm average`, with the shipped model.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn processbench_eval_reports_f1_per_file() {
+    let f = sample("processbench_mini.json");
+    let o = prm()
+        .args(["eval", "processbench", "--json", f.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let r = &v["files"]["processbench_mini"];
+    assert_eq!(r["n"], 3);
+    let (e, c, f1) = (
+        r["acc_erroneous"].as_f64().unwrap(),
+        r["acc_correct"].as_f64().unwrap(),
+        r["f1"].as_f64().unwrap(),
+    );
+    let want = if e + c > 0.0 {
+        2.0 * e * c / (e + c)
+    } else {
+        0.0
+    };
+    assert!((f1 - want).abs() < 1e-12);
+    // threshold 0: nothing is ever flagged -> every correct item right, every erroneous one wrong
+    let o = prm()
+        .args([
+            "eval",
+            "processbench",
+            "--json",
+            "--threshold",
+            "0",
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(v["files"]["processbench_mini"]["acc_correct"], 1.0);
+    assert_eq!(v["files"]["processbench_mini"]["acc_erroneous"], 0.0);
+    assert_clean_error(
+        &prm()
+            .args(["eval", "processbench", "/nonexistent.json"])
+            .output()
+            .unwrap(),
+        "cannot read",
+    );
+    // bad items are all reported before any scoring and skipped; the others are scored
+    let mut items: Vec<serde_json::Value> =
+        serde_json::from_slice(&std::fs::read(&f).unwrap()).unwrap();
+    let mut empty_step = items[0].clone();
+    empty_step["steps"][1] = "  ".into();
+    empty_step["id"] = "empty-step".into();
+    let mut no_problem = items[1].clone();
+    no_problem["problem"] = "".into();
+    items.insert(1, empty_step);
+    items.push(no_problem);
+    let dir = std::env::temp_dir().join(format!("prm-pb-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad_file = dir.join("with_bad.json");
+    std::fs::write(&bad_file, serde_json::to_vec(&items).unwrap()).unwrap();
+    let o = prm()
+        .args(["eval", "processbench", "--json", bad_file.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("item 2 (id empty-step): bad input: step 2 is empty"),
+        "{err}"
+    );
+    assert!(err.contains("item 5 (id"), "{err}");
+    assert!(err.contains("skipped 2 bad items"), "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        v["files"]["with_bad"]["n"], 3,
+        "the good items are all scored"
+    );
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 2);
+    let o = prm()
+        .args([
+            "eval",
+            "processbench",
+            "--strict",
+            bad_file.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, "2 bad items");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn eval_without_data_is_a_clear_error() {
+    let o = prm()
+        .args(["eval", "--data", "/nonexistent/data"])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, "data folder");
+}
+
+#[test]
+fn arithmetic_checks_raise_no_false_alarm_on_the_reference_solutions() {
+    let Some(data) = shared_data() else { return };
+    let o = prm()
+        .args([
+            "checks",
+            "--strict",
+            "--show",
+            "5",
+            "--data",
+            data.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains("GSM8K train") && out.contains("-> 0 false alarms"),
+        "{out}"
+    );
+}
+#[test]
+fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads() {
+    let Some(data) = shared_data() else { return };
+    let tmp = std::env::temp_dir().join(format!("prm-cli-eval-{}", std::process::id()));
+    let model = tmp.join("model");
+    copy_model(&model);
+    // start from an uncalibrated copy, so the stored calibration is the fitted one
+    let mut cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
+    cfg.as_object_mut().unwrap().remove("calibration");
+    std::fs::write(model.join("config.json"), cfg.to_string()).unwrap();
+    let out = tmp.join("reports");
+    let args = |extra: &[&str]| {
+        let mut a = vec![
+            "eval",
+            "--limit",
+            "6",
+            "--model",
+            model.to_str().unwrap(),
+            "--data",
+            data.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ];
+        a.extend_from_slice(extra);
+        a.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let o = prm()
+        .args(args(&[
+            "--update-model",
+            "--calibrate-on",
+            "processbench-gsm8k",
+        ]))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("report.json")).unwrap()).unwrap();
+    for key in [
+        "processbench",
+        "processbench_no_prior",
+        "processbench_running_product",
+        "processbench_orm_gated",
+        "calibration",
+        "prm800k_test",
+        "best_of_4_gsm8k_heldout",
+    ] {
+        assert!(report[key].is_object(), "report lacks {key}");
+    }
+    assert_eq!(
+        report["calibration"]["candidates"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    let fit = &report["calibration"]["fit"];
+    assert!(
+        fit["scale"].as_f64().unwrap() > 0.0,
+        "the gsm8k steps of 6 items hold both labels: {fit}"
+    );
+    let cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
+    assert_eq!(cfg["threshold"], report["threshold"]);
+    assert_eq!(
+        cfg["prior"], report["prior"],
+        "the rule's prior is stored with its threshold"
+    );
+    assert_eq!(
+        cfg["calibration"], *fit,
+        "fitted on an uncalibrated model, stored as fitted"
+    );
+    assert!(
+        std::fs::read_to_string(model.join("MODEL_CARD.md"))
+            .unwrap()
+            .contains("Calibration")
+    );
+    // the updated model scores, with calibrated step scores
+    let f = sample("correct.json");
+    let o = prm()
+        .args([
+            "score",
+            "--json",
+            "--model",
+            model.to_str().unwrap(),
+            f.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let _ = std::fs::remove_dir_all(&tmp);
+}
+
+#[test]
+fn averaging_a_model_with_itself_gives_its_raw_scores_and_records_the_models() {
+    let tmp = std::env::temp_dir().join(format!("prm-avg-test-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&tmp);
+    let shipped = root().join("models/verifier");
+    let out = tmp.join("avg");
+    let o = prm()
+        .args(["average", "--out", out.to_str().unwrap()])
+        .args([&shipped, &shipped])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("config.json")).unwrap()).unwrap();
+    assert_eq!(
+        config["training"]["average_of"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(
+        config["training"]["command"]
+            .as_str()
+            .unwrap()
+            .starts_with("prm average")
+    );
+    assert_eq!(
+        config["calibration"]["scale"], 1.0,
+        "calibration starts over"
+    );
+    assert!(out.join("MODEL_CARD.md").is_file());
+
+    // Same weights: the average's (uncalibrated) step probabilities are the shipped model's
+    // before its calibration.
+    let f = sample("correct.json");
+    let f = f.to_str().unwrap();
+    let avg = verdict(&["score", "--json", "--model", out.to_str().unwrap(), f]);
+    let ship = verdict(&["score", "--json", f]);
+    let shipped_cfg: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shipped.join("config.json")).unwrap()).unwrap();
+    let (a, b) = (
+        shipped_cfg["calibration"]["scale"].as_f64().unwrap(),
+        shipped_cfg["calibration"]["bias"].as_f64().unwrap(),
+    );
+    let steps = ship["steps"].as_array().unwrap();
+    assert!(!steps.is_empty());
+    for (s, t) in steps.iter().zip(avg["steps"].as_array().unwrap()) {
+        let p = s["model_score"].as_f64().unwrap();
+        let raw = 1.0 / (1.0 + (-(((p / (1.0 - p)).ln() - b) / a)).exp());
+        let got = t["model_score"].as_f64().unwrap();
+        assert!((raw - got).abs() < 2e-3, "{raw} vs {got}");
+    }
+
+    // a missing model is a clear error and writes nothing
+    let o = prm()
+        .args(["average", "--out", tmp.join("none").to_str().unwrap()])
+        .args([&shipped, &tmp.join("missing")])
+        .output()
+        .unwrap();
+    assert_clean_error(&o, "not found");
+    assert!(!tmp.join("none").exists());
+    let _ = std::fs::remove_dir_all(&tmp);
+}
