@@ -278,3 +278,34 @@ fn averaging_a_model_with_itself_gives_its_raw_scores_and_records_the_models() {
     assert!(!tmp.join("none").exists());
     let _ = std::fs::remove_dir_all(&tmp);
 }
+
+#[test]
+fn processbench_eval_keeps_its_scores_in_the_cache_and_reuses_them() {
+    let f = sample("processbench_mini.json");
+    let dir = std::env::temp_dir().join(format!("prm-pb-cache-{}", std::process::id()));
+    let run = || {
+        prm()
+            .args(["eval", "processbench", "--json", "--cache"])
+            .arg(&dir)
+            .arg(&f)
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert!(first.status.success(), "{}", stderr(&first));
+    let files: Vec<_> = std::fs::read_dir(&dir).unwrap().flatten().collect();
+    assert_eq!(
+        files.len(),
+        1,
+        "one cache file, no partial one left: {files:?}"
+    );
+    let second = run();
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains("probabilities from"),
+        "{}",
+        stderr(&second)
+    );
+    assert_eq!(first.stdout, second.stdout);
+    std::fs::remove_dir_all(&dir).ok();
+}

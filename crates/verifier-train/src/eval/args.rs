@@ -55,6 +55,10 @@ pub struct ProcessBenchArgs {
     /// reported together and skipped.
     #[arg(long)]
     pub strict: bool,
+    /// Keep the model's probabilities per file in this folder as they are computed: an
+    /// interrupted run resumes where it stopped, and a re-run (another threshold) scores nothing.
+    #[arg(long)]
+    pub cache: Option<PathBuf>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,7 +87,8 @@ pub struct Sets {
     #[arg(long, default_value = "../shared/data")]
     pub data: PathBuf,
     /// Keep the model's probabilities per data set in this folder and reuse them while the model
-    /// files and the items are unchanged (for re-running the metrics without re-scoring).
+    /// files and the items are unchanged (for re-running the metrics without re-scoring); they
+    /// are written as they are computed, so an interrupted run resumes where it stopped.
     #[arg(long)]
     pub cache: Option<PathBuf>,
 }

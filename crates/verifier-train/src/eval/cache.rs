@@ -1,6 +1,9 @@
 //! The score cache: the model's probabilities per (model files, data set, items) on disk.
 
-use std::path::{Path, PathBuf};
+use std::{
+    io::Write,
+    path::{Path, PathBuf},
+};
 
 use anyhow::{Context, Result};
 use verifier_core::{Calibration, Scorer};
@@ -61,6 +64,9 @@ impl ScoreCache {
         Some(dir.join(format!("{name}-{:016x}.json", h.finish())))
     }
 
+    /// The probabilities of `items`: from the cache when it holds them, else scored. Scored
+    /// items are appended to a `.partial.jsonl` file beside the cache file as they finish (every
+    /// [`CHUNK`] items), so a run that is interrupted resumes after the last finished chunk.
     pub(super) fn scores(
         &self,
         scorer: &Scorer,
@@ -68,29 +74,107 @@ impl ScoreCache {
         batch_tokens: usize,
         label: &str,
     ) -> Result<Vec<StepProbs>> {
-        let path = self.path(label, items);
-        if let Some(p) = &path
-            && let Ok(bytes) = std::fs::read(p)
+        let Some(path) = self.path(label, items) else {
+            return score_range(scorer, items, 0, batch_tokens, label);
+        };
+        if let Ok(bytes) = std::fs::read(&path)
             && let Ok(v) = serde_json::from_slice::<Vec<StepProbs>>(&bytes)
             && v.len() == items.len()
         {
-            eprintln!("{label}: probabilities from {}", p.display());
+            eprintln!("{label}: probabilities from {}", path.display());
             return Ok(v);
         }
-        let probs: Vec<StepProbs> = score_all(scorer, items, batch_tokens, label)
-            .into_iter()
-            .enumerate()
-            .map(|(i, r)| r.with_context(|| format!("{label} item {}", i + 1)))
-            .collect::<Result<_>>()?;
-        if let Some(p) = &path {
-            if let Some(d) = p.parent() {
-                std::fs::create_dir_all(d)
-                    .with_context(|| format!("cannot create {}", d.display()))?;
-            }
-            model_dir::write_atomic(p, &serde_json::to_vec(&probs)?)?;
+        if let Some(d) = path.parent() {
+            std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
         }
+        let partial = path.with_extension("partial.jsonl");
+        let mut probs = resume(&partial, items)?;
+        if !probs.is_empty() {
+            eprintln!(
+                "{label}: resuming after {} of {} items ({})",
+                probs.len(),
+                items.len(),
+                partial.display()
+            );
+        }
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&partial)
+            .with_context(|| format!("cannot write {}", partial.display()))?;
+        while probs.len() < items.len() {
+            let start = probs.len();
+            let end = (start + CHUNK).min(items.len());
+            let chunk = score_range(scorer, &items[start..end], start, batch_tokens, label)?;
+            let mut lines = Vec::new();
+            for p in &chunk {
+                serde_json::to_writer(&mut lines, p)?;
+                lines.push(b'\n');
+            }
+            file.write_all(&lines)
+                .and_then(|()| file.sync_data())
+                .with_context(|| format!("cannot write {}", partial.display()))?;
+            probs.extend(chunk);
+        }
+        model_dir::write_atomic(&path, &serde_json::to_vec(&probs)?)?;
+        std::fs::remove_file(&partial).ok();
         Ok(probs)
     }
+}
+
+/// Items scored per append to the partial cache file.
+pub(super) const CHUNK: usize = 128;
+
+/// Score `items` (the items from `offset` on of a set); an item that cannot be scored is an error
+/// naming its place in the set.
+fn score_range(
+    scorer: &Scorer,
+    items: &[(&str, &[String])],
+    offset: usize,
+    batch_tokens: usize,
+    label: &str,
+) -> Result<Vec<StepProbs>> {
+    let what = if offset == 0 && items.len() <= CHUNK {
+        label.to_string()
+    } else {
+        format!("{label} {}+", offset + 1)
+    };
+    score_all(scorer, items, batch_tokens, &what)
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| r.with_context(|| format!("{label} item {}", offset + i + 1)))
+        .collect()
+}
+
+/// The finished items of an interrupted run: the partial file's lines for as long as each is
+/// whole and fits its item (one probability pair per step); the file is cut back to them, so
+/// that a line torn by the interruption is not kept.
+fn resume(partial: &Path, items: &[(&str, &[String])]) -> Result<Vec<StepProbs>> {
+    let Ok(bytes) = std::fs::read(partial) else {
+        return Ok(Vec::new());
+    };
+    let mut probs = Vec::new();
+    let mut good = 0;
+    for line in bytes.split_inclusive(|&b| b == b'\n') {
+        let Some(item) = items.get(probs.len()) else {
+            break;
+        };
+        match serde_json::from_slice::<StepProbs>(line) {
+            Ok(p) if line.ends_with(b"\n") && p.len() == item.1.len() => {
+                probs.push(p);
+                good += line.len();
+            }
+            _ => break,
+        }
+    }
+    if good < bytes.len() {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(partial)
+            .and_then(|f| f.set_len(good as u64))
+            .with_context(|| format!("cannot cut back {}", partial.display()))?;
+    }
+    Ok(probs)
 }
 
 /// Step scores (PRM) and ORM score of each item; an item that cannot be scored is an error.

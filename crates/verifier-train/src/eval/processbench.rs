@@ -59,8 +59,8 @@ pub(super) fn validate(
 
 pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
     check_threshold(args.common.threshold).context("--threshold")?;
-    let (scorer, _) = load(&args.common)?;
-    let cache = ScoreCache::none();
+    let (scorer, dir) = load(&args.common)?;
+    let cache = ScoreCache::new(args.cache.clone(), &dir, &scorer)?;
     let decision = scorer
         .config
         .decision

@@ -137,6 +137,51 @@ fn cache_returns_what_was_stored_for_the_same_items_only() -> Result<()> {
 }
 
 #[test]
+fn an_interrupted_scoring_resumes_after_its_last_finished_items() -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("prm-resume-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let cache = ScoreCache {
+        dir: Some(dir.clone()),
+        model_key: 7,
+    };
+    let (one, two) = (
+        vec!["2 + 2 = 4".to_string()],
+        vec!["3 * 3 = 9".to_string(), "so 9.".to_string()],
+    );
+    let items: Vec<(&str, &[String])> = vec![("p", &one), ("q", &two), ("r", &one)];
+    let path = cache.path("set", &items).context("a path")?;
+    let partial = path.with_extension("partial.jsonl");
+    // the first item finished (values no model gives), the second torn by the interruption
+    std::fs::write(&partial, "[[0.25,0.75]]\n[[0.5,0.5],[0.")?;
+    let scorer = crate::model_dir::load(
+        &crate::model_dir::default_model_dir(),
+        &burn::prelude::Device::flex(),
+    )?;
+    let probs = cache.scores(&scorer, &items, 4096, "set")?;
+    assert_eq!(
+        probs[0],
+        vec![[0.25, 0.75]],
+        "the finished item is not scored again"
+    );
+    assert_eq!(probs[1].len(), 2);
+    assert_ne!(probs[1][0], [0.5, 0.5], "the torn item is scored");
+    assert_eq!(probs[2].len(), 1);
+    assert!(
+        !partial.exists(),
+        "the partial file is gone once the set is whole"
+    );
+    assert_eq!(cache.scores(&scorer, &items, 4096, "set")?, probs);
+    // a partial line that does not fit its item (another step count) is not taken
+    std::fs::remove_file(&path)?;
+    std::fs::write(&partial, "[[0.25,0.75],[0.1,0.1]]\n")?;
+    let again = cache.scores(&scorer, &items, 4096, "set")?;
+    assert_eq!(again[0].len(), 1);
+    assert_ne!(again[0][0], [0.25, 0.75]);
+    std::fs::remove_dir_all(&dir).ok();
+    Ok(())
+}
+
+#[test]
 fn prefixes_are_read_off_the_longest_trajectory() {
     let s = [
         sol("p", &["a", "b", "c"]),
