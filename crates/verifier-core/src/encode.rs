@@ -9,12 +9,17 @@
 //! [`Limits::max_problem_tokens`] tokens and a step to [`Limits::max_step_tokens`] tokens, each with
 //! a warning; a solution with more than [`Limits::max_steps`] steps is refused. A solution longer
 //! than the position range is scored in windows (see [`plan_windows`]), so it still gets exactly
-//! one score per step.
+//! one score per step. A streamed session holds the keys and values of one window only, so its
+//! memory and its cost per step do not grow with its length: it takes up to [`MAX_STREAM_STEPS`].
 
 use serde::{Deserialize, Serialize};
 use tokenizers::Tokenizer;
 
 use crate::error::{Result, VerifierError};
+
+/// Steps one streamed session takes (its step texts are kept for the verdict; the model's keys
+/// and values are kept for the current window only).
+pub const MAX_STREAM_STEPS: usize = 4096;
 
 /// Input-size limits; stored with the model so the browser and the CLI agree.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -163,8 +168,11 @@ impl StepEncoder {
                 index + 1
             )));
         }
-        if index >= self.limits.max_steps {
-            return Err(self.too_many_steps(index + 1));
+        if index >= MAX_STREAM_STEPS {
+            return Err(VerifierError::BadInput(format!(
+                "too many steps: {} (a streamed session takes at most {MAX_STREAM_STEPS})",
+                index + 1
+            )));
         }
         let what = format!("step {}", index + 1);
         let mut ids = self.tokens(step, self.limits.max_step_tokens, &what, warnings)?;

@@ -370,6 +370,11 @@ impl Stream {
     pub fn len(&self) -> usize {
         self.steps.len()
     }
+    /// Positions whose keys and values are held (the current window's): at most the model's
+    /// `max_positions`, however long the session.
+    pub fn cached_positions(&self) -> usize {
+        self.cache.len
+    }
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }

@@ -132,6 +132,25 @@ fn long_solutions_are_scored_in_windows_identically() {
 }
 
 #[test]
+fn a_long_streamed_session_holds_one_window_and_goes_past_the_whole_solution_limit() {
+    let s = small_scorer(Limits::default());
+    let mut stream = s.start("How many apples are in the basket?").unwrap();
+    let n = 2 * Limits::default().max_steps + 88; // 600 steps: whole solutions stop at 256
+    let mut windows = 0;
+    let mut last = 0;
+    for st in steps(n) {
+        let p = s.push(&mut stream, &st).unwrap();
+        assert_eq!(p.dims(), [2]);
+        let held = stream.cached_positions();
+        assert!(held <= Limits::default().max_positions, "{held} positions held");
+        windows += usize::from(held < last);
+        last = held;
+    }
+    assert_eq!(stream.len(), n);
+    assert!(windows > 10, "the session moved through windows: {windows}");
+}
+
+#[test]
 fn too_many_steps_is_an_error() {
     let s = small_scorer(Limits::default());
     let many: Vec<String> = (0..10_000).map(|i| format!("x = {i}")).collect();
