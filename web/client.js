@@ -23,31 +23,74 @@ function makeWorker(url) {
   return new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
 }
 
-export class VerifierClient {
+/**
+ * The page's handle on one verifier worker. A worker that dies (an uncaught error, a crash of the
+ * wasm module) is replaced on the next request: a fresh worker loads the same model again (from
+ * the browser's cache) and a `restart` event ({detail: {reason, restarts}}) tells the page. The
+ * requests in flight when it died fail with a 'WorkerError'; streaming sessions are gone with it.
+ */
+export class VerifierClient extends EventTarget {
   constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
-    this.worker = makeWorker(workerUrl);
+    super();
+    this.workerUrl = workerUrl;
     this.pending = new Map();
     this.nextId = 1;
-    this.worker.onmessage = (ev) => {
+    this.restarts = 0;
+    this.loaded = null; // the arguments of the last successful load, to load again after a restart
+    this.spawn();
+  }
+
+  spawn() {
+    const worker = makeWorker(this.workerUrl);
+    this.worker = worker;
+    this.dead = null;
+    worker.onmessage = (ev) => {
       const m = ev.data;
       const p = this.pending.get(m.id);
-      if (!p) return;
-      if (m.type === 'progress') {
-        p.onProgress?.(m);
-        return;
+      if (p) {
+        if (m.type === 'progress') {
+          p.onProgress?.(m);
+          return;
+        }
+        this.pending.delete(m.id);
+        if (m.type === 'result') p.resolve(m.value);
+        else p.reject(new VerifierError(m.kind || 'Error', m.message));
       }
-      this.pending.delete(m.id);
-      if (m.type === 'result') p.resolve(m.value);
-      else p.reject(new VerifierError(m.kind || 'Error', m.message));
+      if (m.fatal) this.die(worker, m.message);
     };
-    this.worker.onerror = (ev) => {
-      const err = new VerifierError('WorkerError', `the verifier worker failed: ${ev.message || 'could not start'}`);
-      for (const p of this.pending.values()) p.reject(err);
-      this.pending.clear();
+    worker.onerror = (ev) => {
+      ev.preventDefault?.();
+      this.die(worker, `the verifier worker failed: ${ev.message || 'could not start'}`);
     };
   }
 
-  call(type, payload = {}, onProgress) {
+  /** The worker is gone: fail what it had, and replace it on the next request. */
+  die(worker, reason) {
+    if (worker !== this.worker || this.dead) return;
+    this.dead = reason;
+    worker.terminate();
+    const err = new VerifierError('WorkerError', reason);
+    for (const p of this.pending.values()) p.reject(err);
+    this.pending.clear();
+  }
+
+  /** A fresh worker with the model loaded again (once, however many requests wait for it). */
+  restart() {
+    if (!this.restarting) {
+      const reason = this.dead;
+      this.restarting = (async () => {
+        this.spawn();
+        this.restarts += 1;
+        if (this.loaded) await this.post('load', this.loaded);
+        this.dispatchEvent(new CustomEvent('restart', { detail: { reason, restarts: this.restarts } }));
+      })()
+        .catch((e) => { this.die(this.worker, reason); throw e; }) // tried again on the next request
+        .finally(() => { this.restarting = null; });
+    }
+    return this.restarting;
+  }
+
+  post(type, payload = {}, onProgress) {
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject, onProgress });
@@ -55,13 +98,27 @@ export class VerifierClient {
     });
   }
 
+  async call(type, payload = {}, onProgress) {
+    if (this.dead) await this.restart();
+    else if (this.restarting) await this.restarting;
+    return this.post(type, payload, onProgress);
+  }
+
   /**
    * Load the model files from `base` (a URL folder). backend: 'auto' | 'webgpu' | 'cpu'.
    * onProgress({file, loaded, total, fraction, cached}) for every chunk of every file, the wasm
    * module included; `fraction` is the share of all bytes.
    */
-  load(base, { backend = 'auto', onProgress } = {}) {
-    return this.call('load', { base: new URL(base, globalThis.location?.href).href, backend }, onProgress);
+  async load(base, { backend = 'auto', onProgress } = {}) {
+    const args = { base: new URL(base, globalThis.location?.href).href, backend };
+    const info = await this.call('load', args, onProgress);
+    this.loaded = args;
+    return info;
+  }
+
+  /** What the worker holds: {wasmBytes (the wasm module's memory), sessions, loaded}. */
+  stats() {
+    return this.call('stats');
   }
 
   score(problem, steps, opts = {}) {
@@ -99,15 +156,21 @@ export class VerifierClient {
    */
   async start(problem, opts = {}) {
     const { session } = await this.call('start', { problem, ...opts });
+    const worker = this.worker;
+    // a session lives in the worker that started it: after a restart it is gone
+    const inWorker = (type, payload) => (this.worker === worker && !this.dead
+      ? this.call(type, { session, ...payload })
+      : Promise.reject(new VerifierError('WorkerError', 'the verifier restarted: this streaming session is gone; start another')));
     return {
-      push: (step) => this.call('push', { session, step }),
-      verdict: (o = {}) => this.call('verdict', { session, ...o }),
-      end: () => this.call('end', { session }),
+      push: (step) => inWorker('push', { step }),
+      verdict: (o = {}) => inWorker('verdict', o),
+      end: () => (this.worker === worker ? this.call('end', { session }) : Promise.resolve(true)),
     };
   }
 
-  /** Stop the worker (the model with it). */
+  /** Stop the worker (the model with it); a later request starts a fresh one. */
   terminate() {
-    this.worker.terminate();
+    this.die(this.worker, 'the verifier was stopped');
+    this.loaded = null;
   }
 }

@@ -35,9 +35,16 @@ export interface StreamSession {
   end(): Promise<boolean>;
 }
 
-export class VerifierClient {
+/**
+ * The page's handle on one verifier worker. A worker that dies is replaced on the next request
+ * (the model loaded again from the cache) and a `restart` event says so; requests in flight fail
+ * with a 'WorkerError', streaming sessions of the dead worker are gone.
+ */
+export class VerifierClient extends EventTarget {
   constructor(workerUrl?: string | URL);
   info?: LoadInfo;
+  /** How many times the worker was replaced. */
+  readonly restarts: number;
   load(base: string | URL, options?: { backend?: 'auto' | 'webgpu' | 'cpu'; onProgress?: (p: LoadProgress) => void }): Promise<LoadInfo>;
   score(problem: string, steps: string[], options?: ScoreOptions): Promise<Scored>;
   scoreSolution(problem: string, solution: string, options?: ScoreOptions): Promise<Scored>;
@@ -47,7 +54,12 @@ export class VerifierClient {
   hasModelInCache(base: string | URL): Promise<boolean>;
   deleteModelInCache(base: string | URL): Promise<{ deleted: number }>;
   clearCache(): Promise<{ cleared: boolean }>;
+  /** What the worker holds: the wasm module's memory in bytes, open sessions, a loaded model. */
+  stats(): Promise<{ wasmBytes: number; sessions: number; loaded: boolean }>;
+  /** Stop the worker (the model with it); a later request starts a fresh one. */
   terminate(): void;
+  addEventListener(type: 'restart', listener: (e: CustomEvent<{ reason: string; restarts: number }>) => void): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null): void;
 }
 
 /** The model shipped with the package. */

@@ -25,7 +25,7 @@ const shared = new Map(); // model URL -> {client, ready, listeners}
 
 // Every widget of a page shares one worker (and one copy of the model) per model URL; the
 // download's progress goes to all of them.
-function clientFor(model, listener) {
+function clientFor(model, listener, onRestart) {
   if (!shared.has(model)) {
     const client = new VerifierClient(new URL('./worker.js', import.meta.url));
     const listeners = new Set();
@@ -36,6 +36,7 @@ function clientFor(model, listener) {
   }
   const entry = shared.get(model);
   if (listener) entry.listeners.add(listener);
+  if (onRestart) entry.client.addEventListener('restart', onRestart);
   return entry;
 }
 
@@ -57,6 +58,14 @@ function completedLines(text, all) {
 
 class StepVerifier extends HTMLElement {
   static observedAttributes = ['problem', 'threshold', 'solution', 'model', 'answer', 'reference'];
+
+  /**
+   * What the page's widgets hold: one entry per model URL (one worker each, shared by every
+   * widget of that model) with its worker's stats ({wasmBytes, sessions, loaded}) and restarts.
+   */
+  static async stats() {
+    return Promise.all([...shared].map(async ([model, { client }]) => ({ model, restarts: client.restarts, ...(await client.stats()) })));
+  }
 
   constructor() {
     super();
@@ -91,6 +100,13 @@ class StepVerifier extends HTMLElement {
       this.progress.hidden = p.fraction >= 1;
       this.progress.value = p.fraction;
       this.summary.textContent = `${p.cached ? 'loading' : 'downloading'} the verifier: ${Math.round(100 * p.fraction)}%`;
+    };
+    this.notice = el('div', { class: 'notice' });
+    this.notice.style.cssText = 'font-size:.85rem;color:#555';
+    this.box.insertBefore(this.notice, trust);
+    // the shared worker died and a fresh one took over: say so (a verdict being made is made again)
+    this.onRestart = (e) => {
+      this.notice.textContent = `The verifier stopped (${e.detail.reason}) and was restarted.`;
     };
     root.append(this.box);
     this.pending = null;
@@ -173,11 +189,13 @@ class StepVerifier extends HTMLElement {
     try {
       const { problem, model, options } = this.settings();
       setMath(this.problemView, problem);
-      const { client, ready } = clientFor(model, this.onProgress);
+      const { client, ready } = clientFor(model, this.onProgress, this.onRestart);
       const info = await ready;
       this.progress.hidden = true;
       this.summary.textContent = 'verifying…';
-      const { verdict } = await client.scoreSolution(problem, solution, options);
+      // a worker that died on the way is replaced: ask once more
+      const { verdict } = await client.scoreSolution(problem, solution, options)
+        .catch((e) => (e.kind === 'WorkerError' ? client.scoreSolution(problem, solution, options) : Promise.reject(e)));
       if (run !== this.run) return; // superseded by a newer run
       this.show(verdict, info.backend);
     } catch (e) {
@@ -211,13 +229,17 @@ class StepVerifier extends HTMLElement {
   // Steps are pushed in order, one change at a time.
   onType(all) {
     const run = this.run;
-    this.queue = this.queue.then(() => this.sync(all, run)).catch((e) => { if (run === this.run) this.fail(e); });
+    this.queue = this.queue
+      .then(() => this.sync(all, run))
+      // the worker died (its sessions with it): once more, on the fresh one, from the first step
+      .catch((e) => (e.kind === 'WorkerError' && run === this.run ? this.sync(all, run) : Promise.reject(e)))
+      .catch((e) => { if (run === this.run) this.fail(e); });
   }
 
   async sync(all, run) {
     const lines = completedLines(this.input.value, all);
     const { problem, model, options } = this.settings();
-    const { client, ready } = clientFor(model, this.onProgress);
+    const { client, ready } = clientFor(model, this.onProgress, this.onRestart);
     if (!this.session) this.summary.textContent = 'loading the verifier…';
     const info = await ready;
     this.progress.hidden = true;

@@ -2,7 +2,8 @@
 // Protocol: {id, type, ...} in; {id, type: 'result', value} | {id, type: 'error', kind, message} |
 // {id, type: 'progress', file, loaded, total, fraction, cached} out. `kind` is the error's class:
 // 'BadInputError' (fix the request), 'ModelError' (the model files), 'BackendError' (the device),
-// 'NetworkError' (a download).
+// 'NetworkError' (a download), 'WorkerError' (the wasm module crashed: the reply carries
+// `fatal: true` and the worker closes; the page's client starts a fresh one).
 import init, { Verifier, splitSteps, webgpuAvailable } from '../pkg/verifier_wasm.js';
 
 const CACHE_NAME = 'step-verifier-model-v2';
@@ -345,6 +346,10 @@ const handlers = {
     }
     return splitSteps(msg.solution);
   },
+  async stats() {
+    const exports = ready ? await ready.catch(() => null) : null;
+    return { wasmBytes: exports?.memory?.buffer.byteLength ?? 0, sessions: sessions.size, loaded: verifier !== null };
+  },
   async clearCache() {
     const had = await caches.delete(CACHE_NAME).catch(() => false);
     return { cleared: had };
@@ -360,6 +365,12 @@ self.onmessage = async (ev) => {
     self.postMessage({ id: msg.id, type: 'result', value });
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
+    if (e instanceof WebAssembly.RuntimeError) {
+      // a trap (an abort, out of memory): the module's state cannot be trusted any more
+      self.postMessage({ id: msg.id, type: 'error', kind: 'WorkerError', message: `the verifier crashed (${message})`, fatal: true });
+      self.close();
+      return;
+    }
     const kind = e instanceof Error && e.name !== 'Error' ? e.name : 'Error';
     self.postMessage({ id: msg.id, type: 'error', kind, message });
   }

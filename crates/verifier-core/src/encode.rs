@@ -118,7 +118,8 @@ impl StepEncoder {
         warnings: &mut Vec<String>,
     ) -> Result<Vec<u32>> {
         let mut text = text;
-        if text.len() > self.limits.max_chars {
+        let bytes = text.len();
+        if bytes > self.limits.max_chars {
             let mut cut = self.limits.max_chars;
             while !text.is_char_boundary(cut) {
                 cut -= 1;
@@ -135,6 +136,11 @@ impl StepEncoder {
                 "{what} was cut to its first {max_tokens} tokens (it has more)"
             ));
             ids.truncate(max_tokens);
+        } else if text.len() < bytes {
+            warnings.push(format!(
+                "{what} was cut to its first {} bytes (it has {bytes})",
+                text.len()
+            ));
         }
         Ok(ids)
     }

@@ -142,7 +142,10 @@ fn a_long_streamed_session_holds_one_window_and_goes_past_the_whole_solution_lim
         let p = s.push(&mut stream, &st).unwrap();
         assert_eq!(p.dims(), [2]);
         let held = stream.cached_positions();
-        assert!(held <= Limits::default().max_positions, "{held} positions held");
+        assert!(
+            held <= Limits::default().max_positions,
+            "{held} positions held"
+        );
         windows += usize::from(held < last);
         last = held;
     }
@@ -165,6 +168,14 @@ fn huge_step_is_truncated_with_a_warning() {
     let enc = s.encoder.encode("p", &[huge]).unwrap();
     assert_eq!(enc.steps[0].len(), Limits::default().max_step_tokens + 1);
     assert!(enc.warnings.iter().any(|w| w.contains("step 1")));
+    // few tokens but far more text than is looked at (one long "word"): said too
+    let word = format!("7 * 8 = 56 {}", "x".repeat(100_000));
+    let enc = s.encoder.encode("p", &[word]).unwrap();
+    assert!(enc.steps[0].len() < Limits::default().max_step_tokens);
+    assert_eq!(
+        enc.warnings,
+        ["step 1 was cut to its first 8192 bytes (it has 100011)"]
+    );
 }
 
 #[test]

@@ -69,9 +69,12 @@ pub fn start() {
 }
 
 /// JSON-compatible conversion: `None` becomes `null`, maps become plain objects.
+/// A value as a plain JS object. Through one JSON string: a verdict of a long session holds
+/// thousands of values, and one `JSON.parse` is far cheaper than a boundary crossing per value.
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(js_err)
+    let json =
+        serde_json::to_string(v).map_err(|e| js_err(format!("cannot write the result: {e}")))?;
+    js_sys::JSON::parse(&json)
 }
 
 /// The options object of `score`, `scoreSolution`, `start` and `Session.verdict`.
