@@ -23,11 +23,15 @@ function makeWorker(url) {
   return new Worker(URL.createObjectURL(new Blob([src], { type: 'text/javascript' })), { type: 'module' });
 }
 
+/** Requests that need the model loaded (after a restart, it is loaded again first). */
+const NEEDS_MODEL = new Set(['score', 'rejudge', 'start', 'push', 'verdict']);
+
 /**
  * The page's handle on one verifier worker. A worker that dies (an uncaught error, a crash of the
- * wasm module) is replaced on the next request: a fresh worker loads the same model again (from
- * the browser's cache) and a `restart` event ({detail: {reason, restarts}}) tells the page. The
- * requests in flight when it died fail with a 'WorkerError'; streaming sessions are gone with it.
+ * wasm module) is replaced on the next request, and a `restart` event ({detail: {reason,
+ * restarts}}) tells the page; the model is loaded again (from the browser's cache) before the next
+ * request that needs it. The requests in flight when it died fail with a 'WorkerError';
+ * streaming sessions are gone with it.
  */
 export class VerifierClient extends EventTarget {
   constructor(workerUrl = new URL('./worker.js', import.meta.url)) {
@@ -37,6 +41,8 @@ export class VerifierClient extends EventTarget {
     this.nextId = 1;
     this.restarts = 0;
     this.loaded = null; // the arguments of the last successful load, to load again after a restart
+    this.needsLoad = false;
+    this.stopped = false;
     this.spawn();
   }
 
@@ -74,20 +80,27 @@ export class VerifierClient extends EventTarget {
     this.pending.clear();
   }
 
-  /** A fresh worker with the model loaded again (once, however many requests wait for it). */
-  restart() {
-    if (!this.restarting) {
-      const reason = this.dead;
-      this.restarting = (async () => {
-        this.spawn();
-        this.restarts += 1;
-        if (this.loaded) await this.post('load', this.loaded);
-        this.dispatchEvent(new CustomEvent('restart', { detail: { reason, restarts: this.restarts } }));
-      })()
-        .catch((e) => { this.die(this.worker, reason); throw e; }) // tried again on the next request
-        .finally(() => { this.restarting = null; });
+  /** A fresh worker in place of the dead one; the model is loaded again when next needed. */
+  revive() {
+    const reason = this.dead;
+    this.spawn();
+    if (this.stopped) { // stopped on purpose (`terminate`): a fresh start, not a restart
+      this.stopped = false;
+      return;
     }
-    return this.restarting;
+    this.restarts += 1;
+    this.needsLoad = this.loaded !== null;
+    this.dispatchEvent(new CustomEvent('restart', { detail: { reason, restarts: this.restarts } }));
+  }
+
+  /** Load the model again in the fresh worker (once, however many requests wait for it). */
+  reload() {
+    if (!this.reloading) {
+      this.reloading = this.post('load', this.loaded)
+        .then(() => { this.needsLoad = false; }) // on failure: tried again by the next request
+        .finally(() => { this.reloading = null; });
+    }
+    return this.reloading;
   }
 
   post(type, payload = {}, onProgress) {
@@ -99,8 +112,8 @@ export class VerifierClient extends EventTarget {
   }
 
   async call(type, payload = {}, onProgress) {
-    if (this.dead) await this.restart();
-    else if (this.restarting) await this.restarting;
+    if (this.dead) this.revive();
+    if (this.needsLoad && NEEDS_MODEL.has(type)) await this.reload();
     return this.post(type, payload, onProgress);
   }
 
@@ -111,6 +124,7 @@ export class VerifierClient extends EventTarget {
    */
   async load(base, { backend = 'auto', onProgress } = {}) {
     const args = { base: new URL(base, globalThis.location?.href).href, backend };
+    this.needsLoad = false; // whatever was loaded before is replaced
     const info = await this.call('load', args, onProgress);
     this.loaded = args;
     return info;
@@ -164,7 +178,7 @@ export class VerifierClient extends EventTarget {
     return {
       push: (step) => inWorker('push', { step }),
       verdict: (o = {}) => inWorker('verdict', o),
-      end: () => (this.worker === worker ? this.call('end', { session }) : Promise.resolve(true)),
+      end: () => (this.worker === worker && !this.dead ? this.call('end', { session }) : Promise.resolve(true)),
     };
   }
 
@@ -172,5 +186,7 @@ export class VerifierClient extends EventTarget {
   terminate() {
     this.die(this.worker, 'the verifier was stopped');
     this.loaded = null;
+    this.needsLoad = false;
+    this.stopped = true;
   }
 }

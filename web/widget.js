@@ -269,7 +269,11 @@ class StepVerifier extends HTMLElement {
       this.show(verdict, info.backend);
     }
     if (all && this.session.pushed.length) {
-      this.show(await this.session.handle.verdict({ final: true }), info.backend);
+      const final = await this.session.handle.verdict({ final: true }).catch((e) => {
+        this.session = null; // the next try starts a fresh session
+        throw e;
+      });
+      this.show(final, info.backend);
     }
   }
 }

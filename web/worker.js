@@ -181,8 +181,8 @@ async function load(msg, progress) {
   try {
     v = await Verifier.fromBytes(config.bytes, byName['tokenizer.json'].bytes, byName['model.bpk'].bytes, backend);
   } catch (e) {
-    // never keep files that do not load
-    if (cache) for (const w of wanted) if (!w.wasm) await cache.delete(cacheKey(w.url, w.digest));
+    // never keep files that do not load (a crash of the module says nothing about the files)
+    if (cache && !(e instanceof WebAssembly.RuntimeError)) for (const w of wanted) if (!w.wasm) await cache.delete(cacheKey(w.url, w.digest));
     throw e;
   }
   // cache only files that loaded, under their content's key

@@ -174,12 +174,6 @@ impl StepEncoder {
                 index + 1
             )));
         }
-        if index >= MAX_STREAM_STEPS {
-            return Err(VerifierError::BadInput(format!(
-                "too many steps: {} (a streamed session takes at most {MAX_STREAM_STEPS})",
-                index + 1
-            )));
-        }
         let what = format!("step {}", index + 1);
         let mut ids = self.tokens(step, self.limits.max_step_tokens, &what, warnings)?;
         ids.push(self.sep);

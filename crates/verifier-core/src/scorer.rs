@@ -312,6 +312,13 @@ impl Scorer {
     /// is full, a new window is started exactly as [`plan_windows`] does for a whole solution.
     pub fn push(&self, stream: &mut Stream, step: &str) -> Result<Tensor<1>> {
         let k = stream.steps.len();
+        if k >= crate::encode::MAX_STREAM_STEPS {
+            return Err(VerifierError::BadInput(format!(
+                "too many steps: {} (a streamed session takes at most {})",
+                k + 1,
+                crate::encode::MAX_STREAM_STEPS
+            )));
+        }
         let ids = self.encoder.encode_step(step, k, &mut stream.warnings)?;
         stream.steps.push(ids);
         let lens: Vec<usize> = stream.steps.iter().map(Vec::len).collect();

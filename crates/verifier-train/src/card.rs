@@ -45,7 +45,12 @@ fn trained_on_outcome_step_labels(training: &Value) -> bool {
 /// The metrics of `prm eval --update-model` as Markdown tables (empty before the first eval).
 fn metrics_tables(m: &Value) -> String {
     let Some(m) = Report::of_model(m) else {
-        return "Not evaluated yet: run `prm eval --update-model`.\n".to_string();
+        return if m.is_null() {
+            "Not evaluated yet: run `prm eval --update-model`.\n".to_string()
+        } else {
+            "The stored metrics are in an older format: run `prm eval --update-model` again.\n"
+                .to_string()
+        };
     };
     let pb = &m.processbench;
     let mut s = String::new();

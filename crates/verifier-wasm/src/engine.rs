@@ -70,6 +70,16 @@ pub async fn read_back(t: Tensor<2>) -> Result<Vec<f32>, JsValue> {
         })?
         .try_to_vec::<f32>()
         .map_err(|e| backend_err(format!("unexpected result type: {e:?}")))
+        .and_then(|v| {
+            // a broken device can return NaN; it must not become a verdict (the CPU takes over)
+            if v.iter().all(|x| x.is_finite()) {
+                Ok(v)
+            } else {
+                Err(backend_err(
+                    "the device returned a score that is not a number",
+                ))
+            }
+        })
 }
 
 pub async fn read_back1(t: Tensor<1>) -> Result<Vec<f32>, JsValue> {

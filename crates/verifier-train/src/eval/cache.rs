@@ -66,7 +66,8 @@ impl ScoreCache {
 
     /// The probabilities of `items`: from the cache when it holds them, else scored. Scored
     /// items are appended to a `.partial.jsonl` file beside the cache file as they finish (every
-    /// [`CHUNK`] items), so a run that is interrupted resumes after the last finished chunk.
+    /// [`CHUNK`] items, each line `[index, probabilities]`), so a run that is interrupted resumes
+    /// after the last finished chunk.
     pub(super) fn scores(
         &self,
         scorer: &Scorer,
@@ -107,8 +108,8 @@ impl ScoreCache {
             let end = (start + CHUNK).min(items.len());
             let chunk = score_range(scorer, &items[start..end], start, batch_tokens, label)?;
             let mut lines = Vec::new();
-            for p in &chunk {
-                serde_json::to_writer(&mut lines, p)?;
+            for (i, p) in chunk.iter().enumerate() {
+                serde_json::to_writer(&mut lines, &(start + i, p))?;
                 lines.push(b'\n');
             }
             file.write_all(&lines)
@@ -123,7 +124,7 @@ impl ScoreCache {
 }
 
 /// Items scored per append to the partial cache file.
-pub(super) const CHUNK: usize = 128;
+pub(super) const CHUNK: usize = 256;
 
 /// Score `items` (the items from `offset` on of a set); an item that cannot be scored is an error
 /// naming its place in the set.
@@ -146,9 +147,10 @@ fn score_range(
         .collect()
 }
 
-/// The finished items of an interrupted run: the partial file's lines for as long as each is
-/// whole and fits its item (one probability pair per step); the file is cut back to them, so
-/// that a line torn by the interruption is not kept.
+/// The finished items of an interrupted run: the partial file's lines (`[index, probabilities]`)
+/// for as long as each is whole, is the next item's and fits it (one probability pair per step);
+/// the file is cut back to them, so that a line torn by the interruption (or a chunk that a
+/// second run wrote again) is not kept.
 fn resume(partial: &Path, items: &[(&str, &[String])]) -> Result<Vec<StepProbs>> {
     let Ok(bytes) = std::fs::read(partial) else {
         return Ok(Vec::new());
@@ -159,8 +161,8 @@ fn resume(partial: &Path, items: &[(&str, &[String])]) -> Result<Vec<StepProbs>>
         let Some(item) = items.get(probs.len()) else {
             break;
         };
-        match serde_json::from_slice::<StepProbs>(line) {
-            Ok(p) if line.ends_with(b"\n") && p.len() == item.1.len() => {
+        match serde_json::from_slice::<(usize, StepProbs)>(line) {
+            Ok((i, p)) if line.ends_with(b"\n") && i == probs.len() && p.len() == item.1.len() => {
                 probs.push(p);
                 good += line.len();
             }

@@ -307,9 +307,15 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
                 metrics.exercise = Some(report.clone());
                 cfg.metrics = metrics.to_json()?;
             }
-            None => eprintln!(
-                "the model has no `prm eval --update-model` report: the exercise rule is stored, its metrics are not"
-            ),
+            // a report this version does not read: kept as it is, the exercise report beside it
+            None => match cfg.metrics.as_object_mut() {
+                Some(m) => {
+                    m.insert("exercise".into(), serde_json::to_value(&report)?);
+                }
+                None => eprintln!(
+                    "the model has no `prm eval --update-model` report: the exercise rule is stored, its metrics are not"
+                ),
+            },
         }
         model_dir::write_atomic(
             &dir.join(model_dir::CONFIG),

@@ -152,7 +152,7 @@ fn an_interrupted_scoring_resumes_after_its_last_finished_items() -> Result<()> 
     let path = cache.path("set", &items).context("a path")?;
     let partial = path.with_extension("partial.jsonl");
     // the first item finished (values no model gives), the second torn by the interruption
-    std::fs::write(&partial, "[[0.25,0.75]]\n[[0.5,0.5],[0.")?;
+    std::fs::write(&partial, "[0,[[0.25,0.75]]]\n[1,[[0.5,0.5],[0.")?;
     let scorer = crate::model_dir::load(
         &crate::model_dir::default_model_dir(),
         &burn::prelude::Device::flex(),
@@ -171,9 +171,14 @@ fn an_interrupted_scoring_resumes_after_its_last_finished_items() -> Result<()> 
         "the partial file is gone once the set is whole"
     );
     assert_eq!(cache.scores(&scorer, &items, 4096, "set")?, probs);
-    // a partial line that does not fit its item (another step count) is not taken
+    // a partial line that does not fit its item (another step count), or is another item's, is
+    // not taken
     std::fs::remove_file(&path)?;
-    std::fs::write(&partial, "[[0.25,0.75],[0.1,0.1]]\n")?;
+    std::fs::write(&partial, "[1,[[0.25,0.75]]]\n")?;
+    let again = cache.scores(&scorer, &items, 4096, "set")?;
+    assert_ne!(again[0][0], [0.25, 0.75]);
+    std::fs::remove_file(&path)?;
+    std::fs::write(&partial, "[0,[[0.25,0.75],[0.1,0.1]]]\n")?;
     let again = cache.scores(&scorer, &items, 4096, "set")?;
     assert_eq!(again[0].len(), 1);
     assert_ne!(again[0][0], [0.25, 0.75]);
