@@ -203,17 +203,13 @@ fn eval_update_model_stores_threshold_and_calibration_and_the_model_still_loads(
     );
     // the updated model scores, with calibrated step scores
     let f = sample("correct.json");
-    let o = prm()
-        .args([
-            "score",
-            "--json",
-            "--model",
-            model.to_str().unwrap(),
-            f.to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", stderr(&o));
+    verdict(&[
+        "score",
+        "--json",
+        "--model",
+        model.to_str().unwrap(),
+        f.to_str().unwrap(),
+    ]);
     let _ = std::fs::remove_dir_all(&tmp);
 }
 

@@ -135,10 +135,10 @@ fn score_range(
     batch_tokens: usize,
     label: &str,
 ) -> Result<Vec<StepProbs>> {
-    let what = if offset == 0 && items.len() <= CHUNK {
-        label.to_string()
-    } else {
-        format!("{label} {}+", offset + 1)
+    // the progress bar names the first item of a later chunk
+    let what = match offset {
+        0 => label.to_string(),
+        _ => format!("{label} {}+", offset + 1),
     };
     score_all(scorer, items, batch_tokens, &what)
         .into_iter()

@@ -44,14 +44,16 @@ pub(crate) fn print_pb_table(
 }
 
 pub(super) fn print_report(r: &Report) {
-    let rule_of = |threshold, prior| StepRule { threshold, prior };
     println!(
         "{} (F1-best on ProcessBench gsm8k: {})",
-        describe(rule_of(r.threshold, r.prior)),
-        describe(rule_of(
-            r.threshold_chosen_on_gsm8k,
-            r.prior_chosen_on_gsm8k
-        ))
+        describe(StepRule {
+            threshold: r.threshold,
+            prior: r.prior,
+        }),
+        describe(StepRule {
+            threshold: r.threshold_chosen_on_gsm8k,
+            prior: r.prior_chosen_on_gsm8k,
+        })
     );
     let subsets: Vec<(String, metrics::PbScore)> = r
         .processbench
