@@ -24,7 +24,7 @@ function makeWorker(url) {
 }
 
 /** Requests that need the model loaded (after a restart, it is loaded again first). */
-const NEEDS_MODEL = new Set(['score', 'rejudge', 'start', 'push', 'verdict']);
+const NEEDS_MODEL = new Set(['score', 'rejudge', 'start', 'push', 'verdict', 'searchTree']);
 
 /**
  * The page's handle on one verifier worker. A worker that dies (an uncaught error, a crash of the
@@ -148,8 +148,26 @@ export class VerifierClient extends EventTarget {
     return this.call('rejudge', { problem, verdict, ...opts });
   }
 
+  /**
+   * Step search over a tree of candidate steps ({problem, children: [{text, children}]}, an object
+   * or its JSON): every path scored, then the walk by step score with backtracking.
+   * `opts`: {threshold, maxVisits}. Resolves to {found, chosen, path, backtracks, events}.
+   */
+  searchTree(tree, opts = {}) {
+    return this.call('searchTree', { tree, ...opts });
+  }
+
   split(solution) {
     return this.call('split', { solution });
+  }
+
+  /**
+   * Best-of-N: which candidate every method chooses. `candidates`: [{solution, step_scores, orm}]
+   * (the text, and its verdict's step scores and `orm_score`); `answer`: the known answer, if any.
+   * Resolves to {answers, correct, choices: [{method, name, index}], warnings}.
+   */
+  bestOfN(candidates, answer) {
+    return this.call('bestOfN', { candidates, answer });
   }
 
   clearCache() {

@@ -1,6 +1,6 @@
 // Types of the step-verifier package (the page side; the verdict types come from the wasm build).
-import type { Verdict, ScoreOptions, PushedVerdict } from './verifier_wasm.js';
-export type { Verdict, ScoreOptions, PushedVerdict, StepVerdict, AnswerCheck, FlagReason, Check } from './verifier_wasm.js';
+import type { Verdict, ScoreOptions, PushedVerdict, BestOfN, BestOfNCandidate, TreeWalk } from './verifier_wasm.js';
+export type { Verdict, ScoreOptions, PushedVerdict, StepVerdict, AnswerCheck, FlagReason, Check, BestOfN, BestOfNCandidate, SelectMethod, TreeWalk, WalkEvent } from './verifier_wasm.js';
 
 export type ErrorKind = 'BadInputError' | 'ModelError' | 'BackendError' | 'NetworkError' | 'WorkerError' | 'Error';
 
@@ -51,6 +51,11 @@ export class VerifierClient extends EventTarget {
   rejudge(problem: string, verdict: Verdict, options?: ScoreOptions): Promise<Verdict>;
   start(problem: string, options?: ScoreOptions): Promise<StreamSession>;
   split(solution: string): Promise<string[]>;
+  /** Best-of-N: every method's choice among candidates scored with `score`/`scoreSolution`
+   * (`step_scores`: the verdict's step `score`s, `orm`: its `orm_score`); `answer`: the known one. */
+  bestOfN(candidates: BestOfNCandidate[], answer?: string): Promise<BestOfN>;
+  /** Step search over a tree of candidate steps: {problem, children: [{text, children?}]}. */
+  searchTree(tree: string | { problem: string; children: unknown[] }, options?: { threshold?: number; maxVisits?: number }): Promise<TreeWalk>;
   hasModelInCache(base: string | URL): Promise<boolean>;
   deleteModelInCache(base: string | URL): Promise<{ deleted: number }>;
   clearCache(): Promise<{ cleared: boolean }>;

@@ -4,7 +4,7 @@
 // 'BadInputError' (fix the request), 'ModelError' (the model files), 'BackendError' (the device),
 // 'NetworkError' (a download), 'WorkerError' (the wasm module crashed: the reply carries
 // `fatal: true` and the worker closes; the page's client starts a fresh one).
-import init, { Verifier, splitSteps, webgpuAvailable } from '../pkg/verifier_wasm.js';
+import init, { Verifier, bestOfN, splitSteps, webgpuAvailable } from '../pkg/verifier_wasm.js';
 
 const CACHE_NAME = 'step-verifier-model-v2';
 const WASM_URL = new URL('../pkg/verifier_wasm_bg.wasm', import.meta.url).href;
@@ -263,6 +263,17 @@ function fallBackToCpu(err) {
   return fallingBack;
 }
 
+/** The wasm module alone (no model): for the requests that only need its text functions. */
+async function wasmModule() {
+  if (!ready) ready = init({ module_or_path: WASM_URL });
+  try {
+    await ready;
+  } catch (e) {
+    ready = null;
+    throw e;
+  }
+}
+
 function need() {
   if (!verifier) throw new Error('the model is not loaded yet');
   return verifier;
@@ -307,6 +318,10 @@ const handlers = {
     }
     return { verdict, ms: performance.now() - t0, backend: verifier.backend, note: fallbackNote };
   },
+  async searchTree(msg) {
+    const tree = typeof msg.tree === 'string' ? msg.tree : JSON.stringify(msg.tree);
+    return need().searchTree(tree, options(msg, ['threshold', 'maxVisits']));
+  },
   async rejudge(msg) {
     return need().rejudge(msg.problem, msg.verdict, options(msg));
   },
@@ -337,14 +352,12 @@ const handlers = {
     return true;
   },
   async split(msg) {
-    if (!ready) ready = init({ module_or_path: WASM_URL });
-    try {
-      await ready;
-    } catch (e) {
-      ready = null;
-      throw e;
-    }
+    await wasmModule();
     return splitSteps(msg.solution);
+  },
+  async bestOfN(msg) {
+    await wasmModule();
+    return bestOfN(msg.candidates, msg.answer || undefined);
   },
   async stats() {
     const exports = ready ? await ready.catch(() => null) : null;

@@ -1,6 +1,6 @@
 //! `prm`: score solutions step by step, evaluate and train the verifier.
 
-use verifier_train::{average, checks, eval, model_dir, samples, score, train};
+use verifier_train::{average, checks, eval, model_dir, samples, score, search, select, train};
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +37,10 @@ enum Command {
     Checks(checks::ChecksArgs),
     /// Write the demo pages' samples (web/samples.json) from the data folder.
     Samples(samples::SamplesArgs),
+    /// Verifier-guided step search over trees of candidate steps (PRM800K test trees, or --tree).
+    Search(search::SearchArgs),
+    /// Choose what to label next from a pool of solutions: convincing wrong answers first.
+    Select(select::SelectArgs),
     /// Fine-tune the verifier from the pretrained MiniLM checkpoint.
     Train(train::TrainArgs),
     /// Average the weights of models of one architecture and vocabulary (a "model soup").
@@ -56,6 +60,8 @@ fn main() {
         Command::Digest { model } => model_dir::stamp_digests(&model),
         Command::Samples(a) => samples::run(a),
         Command::Checks(a) => checks::run(a),
+        Command::Search(a) => search::run(a),
+        Command::Select(a) => select::run(a),
         Command::Train(a) => train::run(a, command_line),
         Command::Average(a) => average::run(a, command_line),
     };

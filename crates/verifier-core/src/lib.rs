@@ -8,6 +8,8 @@ pub mod input;
 pub mod model;
 pub mod quant;
 pub mod scorer;
+pub mod search;
+pub mod select;
 pub mod verdict;
 
 pub use decision::{Calibration, Decision, Exercise, ExerciseRule, StepRule};

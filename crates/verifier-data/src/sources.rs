@@ -26,7 +26,12 @@ pub struct Prm800kRow {
 /// carry their own ratings where the file has them (+1 and 0 count as correct, -1 as wrong); the
 /// labels stop at the first wrong step. Rows without a rating are skipped.
 pub fn prm800k(data: &DataDir, split: &str) -> Result<Vec<LabeledSolution>> {
-    let rows: Vec<Prm800kRow> = read_jsonl(&data.path(&format!("prm800k-phase1/{split}.jsonl")))?;
+    prm800k_file(&data.path(&format!("prm800k-phase1/{split}.jsonl")))
+}
+
+/// [`prm800k`] of any file in its format (e.g. the rows the labelling page exports).
+pub fn prm800k_file(path: &std::path::Path) -> Result<Vec<LabeledSolution>> {
+    let rows: Vec<Prm800kRow> = read_jsonl(path)?;
     let mut rating_of: HashMap<(&str, usize, &str), i8> = HashMap::new();
     for r in &rows {
         if let Some(rt) = r.rating {
@@ -145,6 +150,8 @@ struct ModelSolution {
 #[derive(Debug, Deserialize)]
 struct ExampleRow {
     question: String,
+    /// A reference solution ending in `A: n`.
+    ground_truth: String,
     #[serde(rename = "6b_finetuning")]
     a: ModelSolution,
     #[serde(rename = "6b_verification")]
@@ -170,6 +177,8 @@ pub struct Candidate {
 #[derive(Clone, Debug)]
 pub struct BestOfN {
     pub problem: String,
+    /// The problem's answer, where the data gives it.
+    pub answer: Option<String>,
     pub candidates: Vec<Candidate>,
 }
 
@@ -195,9 +204,7 @@ pub fn gsm8k_model_solutions(
             .iter()
             .map(|s| {
                 let text = strip_calculator(&s.solution);
-                let answer = answer::extract_final_answer(&text)
-                    .map(|a| answer::normalize_answer(&a))
-                    .unwrap_or_default();
+                let answer = answer::voting_answer(&text).unwrap_or_default();
                 Candidate {
                     steps: split_steps(&text),
                     answer,
@@ -210,6 +217,7 @@ pub fn gsm8k_model_solutions(
         if gsm8k_heldout(i) || exclude.contains(&problem_key(&r.question)) {
             heldout.push(BestOfN {
                 problem: r.question,
+                answer: answer::voting_answer(&r.ground_truth),
                 candidates: cands,
             });
         } else {
@@ -288,6 +296,7 @@ pub fn processbench(data: &DataDir, subset: &str) -> Result<Vec<ProcessBenchItem
 #[derive(Debug, Deserialize)]
 struct QwenRow {
     question: String,
+    answer: String,
     response: Vec<String>,
     pred: Vec<String>,
     score: Vec<bool>,
@@ -301,6 +310,7 @@ pub fn qwen_best_of_8(data: &DataDir) -> Result<Vec<BestOfN>> {
         .into_iter()
         .map(|r| BestOfN {
             problem: r.question,
+            answer: Some(r.answer),
             candidates: r
                 .response
                 .iter()

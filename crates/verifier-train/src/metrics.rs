@@ -1,9 +1,10 @@
 //! Evaluation metrics: step ROC-AUC, ProcessBench F1, calibration, best-of-N selection.
 
-use std::collections::HashMap;
-
 use serde::{Deserialize, Serialize};
-use verifier_core::{Aggregate, StepRule};
+use verifier_core::{
+    StepRule,
+    select::{Candidate, Method, pick},
+};
 
 /// Area under the ROC curve (ties get half credit). `None` when one class is absent.
 pub fn roc_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
@@ -91,6 +92,11 @@ pub fn threshold_grid() -> Vec<f64> {
     (1..100).map(|i| i as f64 / 100.0).collect()
 }
 
+/// Thresholds of the stored threshold sweep (`Report::threshold_sweep`): 0.02 to 0.98.
+pub fn sweep_grid() -> Vec<f64> {
+    (1..50).map(|i| i as f64 / 50.0).collect()
+}
+
 /// Priors tried when choosing a rule: none (the threshold applies to the scores after each step)
 /// and beliefs before the first step from 0.6 to 0.97.
 pub fn prior_grid() -> Vec<Option<f64>> {
@@ -157,18 +163,13 @@ pub fn reliability(probs: &[f64], labels: &[bool]) -> Reliability {
     Reliability { ece, bins }
 }
 
-/// Ways of choosing one of N candidate solutions.
+/// Ways of choosing one of N candidate solutions: the product's own ([`Method`], the ones the
+/// browser's best-of-N page offers) and the evaluation's extra rows.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize)]
 pub enum Selector {
-    Prm(Aggregate),
+    Method(Method),
     /// The lowest step score under the verdict's step rule.
     PrmStepMin(StepRule),
-    Orm,
-    MajorityVote,
-    /// Votes weighted by the PRM (product) score.
-    PrmWeightedVote,
-    /// Votes weighted by the ORM score.
-    OrmWeightedVote,
     /// A reference reward model's score, where the data has one.
     Reference,
     Random,
@@ -178,12 +179,8 @@ pub enum Selector {
 impl Selector {
     pub fn name(self) -> String {
         match self {
-            Selector::Prm(a) => format!("PRM ({a})"),
+            Selector::Method(m) => m.name().into(),
             Selector::PrmStepMin(_) => "PRM (min step score)".into(),
-            Selector::Orm => "ORM".into(),
-            Selector::MajorityVote => "majority vote".into(),
-            Selector::PrmWeightedVote => "PRM-weighted vote".into(),
-            Selector::OrmWeightedVote => "ORM-weighted vote".into(),
             Selector::Reference => "reference 7B RM".into(),
             Selector::Random => "random (expected)".into(),
             Selector::Oracle => "oracle".into(),
@@ -202,49 +199,34 @@ pub struct Scored<'a> {
 
 /// Accuracy contribution (0..1) of `selector` on one problem's candidates.
 pub fn select(selector: Selector, cands: &[Scored<'_>]) -> f64 {
-    if cands.is_empty() {
-        return 0.0;
-    }
-    let argmax = |f: &dyn Fn(&Scored) -> f64| {
-        let mut best = 0;
-        for i in 1..cands.len() {
-            if f(&cands[i]) > f(&cands[best]) {
-                best = i;
-            }
-        }
-        f64::from(u8::from(cands[best].correct))
-    };
-    let vote = |w: &dyn Fn(&Scored) -> f64| {
-        let mut tally: HashMap<&str, f64> = HashMap::new();
-        for c in cands {
-            if !c.answer.is_empty() {
-                *tally.entry(c.answer).or_default() += w(c);
-            }
-        }
-        let Some((ans, _)) = tally
-            .into_iter()
-            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(a.0)))
-        else {
-            return 0.0;
-        };
-        let c = cands
+    // whether `method` picks a correct candidate, on the step scores and answer scores given
+    let chosen = |method: Method,
+                  steps: &dyn Fn(&Scored) -> Vec<f64>,
+                  orm: &dyn Fn(&Scored) -> f64| {
+        let steps: Vec<Vec<f64>> = cands.iter().map(steps).collect();
+        let list: Vec<Candidate> = cands
             .iter()
-            .find(|c| c.answer == ans)
-            .map(|c| c.correct)
-            .unwrap_or(false);
-        f64::from(u8::from(c))
+            .zip(&steps)
+            .map(|(c, s)| Candidate {
+                answer: Some(c.answer).filter(|a| !a.is_empty()),
+                step_scores: s,
+                orm: orm(c),
+            })
+            .collect();
+        f64::from(u8::from(pick(method, &list).is_some_and(|i| cands[i].correct)))
     };
     match selector {
-        Selector::Prm(a) => argmax(&|c| a.apply(&c.steps)),
+        Selector::Method(m) => chosen(m, &|c| c.steps.clone(), &|c| c.orm),
         Selector::PrmStepMin(rule) => {
-            argmax(&|c| Aggregate::Min.apply(&rule.step_scores(&c.steps)))
+            chosen(Method::PrmMin, &|c| rule.step_scores(&c.steps), &|c| c.orm)
         }
-        Selector::Orm => argmax(&|c| c.orm),
-        Selector::MajorityVote => vote(&|_| 1.0),
-        Selector::PrmWeightedVote => vote(&|c| Aggregate::Product.apply(&c.steps)),
-        Selector::OrmWeightedVote => vote(&|c| c.orm),
-        Selector::Reference => argmax(&|c| c.reference.unwrap_or(f64::NEG_INFINITY)),
-        Selector::Random => cands.iter().filter(|c| c.correct).count() as f64 / cands.len() as f64,
+        Selector::Reference => chosen(Method::Orm, &|c| c.steps.clone(), &|c| {
+            c.reference.unwrap_or(f64::NEG_INFINITY)
+        }),
+        Selector::Random if !cands.is_empty() => {
+            cands.iter().filter(|c| c.correct).count() as f64 / cands.len() as f64
+        }
+        Selector::Random => 0.0,
         Selector::Oracle => f64::from(u8::from(cands.iter().any(|c| c.correct))),
     }
 }
@@ -311,9 +293,9 @@ mod tests {
             mk("2", true, 0.9, 0.1),
             mk("1", false, 0.3, 0.5),
         ];
-        assert_eq!(select(Selector::Prm(Aggregate::Product), &cands), 1.0);
-        assert_eq!(select(Selector::Orm, &cands), 0.0);
-        assert_eq!(select(Selector::MajorityVote, &cands), 0.0);
+        assert_eq!(select(Selector::Method(Method::PrmProduct), &cands), 1.0);
+        assert_eq!(select(Selector::Method(Method::Orm), &cands), 0.0);
+        assert_eq!(select(Selector::Method(Method::MajorityVote), &cands), 0.0);
         assert_eq!(select(Selector::Oracle, &cands), 1.0);
         assert!((select(Selector::Random, &cands) - 1.0 / 3.0).abs() < 1e-12);
     }

@@ -141,6 +141,11 @@ pub struct Report {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub processbench_orm_gated: Option<GatedTable>,
     pub right_answer_wrong_reasoning: RightAnswerWrongReasoning,
+    /// The product's judge (model + checks, the rule's prior) at thresholds across the range
+    /// ([`crate::metrics::sweep_grid`]): what the demo's calibration view draws under its
+    /// threshold slider. Reports written before it existed lack it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub threshold_sweep: Vec<ThresholdTable>,
     pub calibration: CalibrationReport,
     pub prm800k_test: Prm800kTest,
     pub best_of_4_gsm8k_heldout: BestOfN,

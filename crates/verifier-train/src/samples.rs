@@ -65,19 +65,34 @@ pub fn run(args: SamplesArgs) -> Result<()> {
         .map(|b| {
             json!({
                 "problem": b.problem, "source": "GSM8K held-out, 4 model solutions",
-                // the answer of a correct solution is the problem's answer
-                "answer": b.candidates.iter().find(|c| c.correct).map(|c| &c.answer),
+                "answer": b.answer,
                 "solutions": b.candidates.iter().map(|c| json!({"steps": c.steps, "correct": c.correct})).collect::<Vec<_>>(),
             })
         })
         .collect();
-    let out = json!({"samples": samples, "compare": compare});
+    // best-of-8 on MATH: the problems where the samples disagree first (the set is easy: most
+    // problems are solved by every sample, and those separate no judge)
+    let mut bo8 = sources::qwen_best_of_8(&data)?;
+    bo8.sort_by_key(|b| b.candidates.iter().all(|c| c.correct) || b.candidates.iter().all(|c| !c.correct));
+    let best_of_n: Vec<_> = bo8
+        .iter()
+        .take(args.per_kind * 8)
+        .map(|b| {
+            json!({
+                "problem": b.problem, "source": "MATH, 8 sampled solutions (Qwen)",
+                "answer": b.answer,
+                "candidates": b.candidates.iter().map(|c| json!({"steps": c.steps, "correct": c.correct})).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let out = json!({"samples": samples, "compare": compare, "best_of_n": best_of_n});
     model_dir::write_atomic(&args.out, serde_json::to_string(&out)?.as_bytes())?;
     eprintln!(
-        "wrote {} ({} samples, {} comparison problems)",
+        "wrote {} ({} samples, {} comparison problems, {} best-of-8 problems)",
         args.out.display(),
         samples.len(),
-        compare.len()
+        compare.len(),
+        best_of_n.len()
     );
     Ok(())
 }

@@ -10,6 +10,7 @@ use std::{cell::RefCell, rc::Rc};
 use serde::{Deserialize, Serialize};
 use verifier_core::{
     Aggregate, Decision, ScoreRequest, Verdict, decision::check_threshold, input::ReferenceField,
+    search::TreeInput,
 };
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -59,6 +60,24 @@ export interface ScoreOptions {
 }
 /** What `Session.push` resolves to: the verdict over the steps so far, and this step's index. */
 export interface PushedVerdict extends Verdict { index: number; ms: number }
+/** One candidate of `bestOfN`: its text and its verdict's step scores and answer score. */
+export interface BestOfNCandidate { solution: string; step_scores: number[]; orm: number }
+/** A best-of-N method. */
+export type SelectMethod = "prm_product" | "prm_min" | "prm_last" | "orm" | "majority_vote" | "prm_weighted_vote" | "orm_weighted_vote";
+/** What `bestOfN` returns: every candidate's final answer (checked against the known one, where
+ * given: `correct` null when not known or undecided) and every method's choice (`index` null:
+ * none, e.g. a vote where no candidate states an answer). */
+export interface BestOfN {
+  answers: (string | null)[];
+  correct: (boolean | null)[];
+  choices: { method: SelectMethod; name: string; index: number | null }[];
+  warnings: string[];
+}
+/** One step of a tree walk: taken (`visit`) or given up (`backtrack`), with its text and score. */
+export interface WalkEvent { kind: "visit" | "backtrack"; path: number[]; text: string; score: number }
+/** What `searchTree` returns: whether a solution was reached with every step at or above the
+ * threshold, the chosen path (texts and child indices) and every event in order. */
+export interface TreeWalk { threshold: number; found: boolean; chosen: string[]; path: number[]; backtracks: number; events: WalkEvent[] }
 /** What `auto` measured on each backend. */
 export interface ProbeResult { backend: "webgpu" | "cpu"; ms: number }
 "#;
@@ -256,6 +275,49 @@ impl Verifier {
         to_js(&decision.decide(v.steps, v.orm_score, exercise.as_ref(), true))
     }
 
+    /// Step search over a tree of candidate steps (`{"problem", "children": [{"text", "children"}]}`
+    /// as JSON; a step without children ends a solution): every path to a leaf is scored, then the
+    /// walk takes the best-scored step at each node and backtracks past steps below the threshold
+    /// (`options.threshold`, default the model's), at most `maxVisits` steps (default 50).
+    #[wasm_bindgen(js_name = searchTree, unchecked_return_type = "Promise<TreeWalk>")]
+    pub fn search_tree(
+        &self,
+        tree: String,
+        #[wasm_bindgen(unchecked_param_type = "{threshold?: number, maxVisits?: number} | undefined")]
+        options: JsValue,
+    ) -> js_sys::Promise {
+        #[derive(Default, Deserialize)]
+        #[serde(deny_unknown_fields, rename_all = "camelCase")]
+        struct SearchOptions {
+            threshold: Option<f64>,
+            max_visits: Option<usize>,
+        }
+        let inner = self.inner.clone();
+        future_to_promise(async move {
+            let options: SearchOptions = if options.is_undefined() || options.is_null() {
+                SearchOptions::default()
+            } else {
+                serde_wasm_bindgen::from_value(options).map_err(|e| {
+                    js_err(format!("bad options ({e}); expected {{threshold?: number, maxVisits?: number}}"))
+                })?
+            };
+            let decision = inner
+                .scorer
+                .config
+                .decision
+                .with_overrides(options.threshold, None)
+                .map_err(js_err)?;
+            let tree = TreeInput::from_json(tree.as_bytes()).map_err(js_err)?;
+            let mut verdicts = Vec::new();
+            for path in tree.leaf_paths() {
+                let req = ScoreRequest::new(tree.problem.clone(), tree.texts(&path)).map_err(js_err)?;
+                verdicts.push(inner.score(req, &decision).await?);
+            }
+            let nodes = tree.scored(&verdicts);
+            to_js(&tree.walk(&nodes, decision.threshold(), options.max_visits.unwrap_or(50)))
+        })
+    }
+
     /// Start streaming a solution to `problem`: push steps one at a time to the returned session.
     /// `options` as for `score` (the answer is compared once the solution states it).
     pub fn start(
@@ -289,6 +351,24 @@ impl Verifier {
 #[wasm_bindgen(js_name = splitSteps)]
 pub fn split_steps(solution: &str) -> Vec<String> {
     verifier_core::split_steps(solution)
+}
+
+/// Best-of-N: which of a problem's candidate solutions every method (PRM product / min / last,
+/// ORM, majority vote, PRM- and ORM-weighted vote) chooses, from their verdicts' scores; with
+/// `expected`, each candidate's final answer is checked against it. The same choice as the CLI's
+/// evaluation (`verifier_core::select`).
+#[wasm_bindgen(js_name = bestOfN, unchecked_return_type = "BestOfN")]
+pub fn best_of_n(
+    #[wasm_bindgen(unchecked_param_type = "BestOfNCandidate[]")] candidates: JsValue,
+    expected: Option<String>,
+) -> Result<JsValue, JsValue> {
+    let cands: Vec<verifier_core::select::ScoredSolution> =
+        serde_wasm_bindgen::from_value(candidates).map_err(|e| {
+            js_err(format!(
+                "bad candidates ({e}); expected [{{solution: string, step_scores: number[], orm: number}}]"
+            ))
+        })?;
+    to_js(&verifier_core::select::best_of_n(&cands, expected.as_deref()))
 }
 
 /// A streaming session: one problem, steps pushed as they arrive.

@@ -81,6 +81,14 @@ pub fn extract_final_answer(solution: &str) -> Option<String> {
     last_number(solution)
 }
 
+/// The final answer of a whole solution text ([`extract_final_answer`]), normalised so that one
+/// answer written two ways counts once in a vote; `None` when it states none.
+pub fn voting_answer(solution: &str) -> Option<String> {
+    extract_final_answer(solution)
+        .map(|a| normalize_answer(&a))
+        .filter(|a| !a.is_empty())
+}
+
 /// The last number (digits, optional sign, decimal point, thousands commas) in `text`.
 pub fn last_number(text: &str) -> Option<String> {
     let bytes = text.as_bytes();

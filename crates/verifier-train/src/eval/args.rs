@@ -59,6 +59,11 @@ pub struct ProcessBenchArgs {
     /// interrupted run resumes where it stopped, and a re-run (another threshold) scores nothing.
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    /// Store the threshold sweep of the four ProcessBench subsets (F1 and flag rates at every
+    /// threshold, under the model's own rule) in the model's config.json: the demo's calibration
+    /// view. The files must be gsm8k, math, olympiadbench and omnimath, every item scored.
+    #[arg(long, conflicts_with_all = ["threshold", "no_checks"])]
+    pub store_sweep: bool,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,7 +22,7 @@ pub(crate) struct ScoreCache {
 
 impl ScoreCache {
     /// Score every time, keep nothing.
-    pub(super) fn none() -> Self {
+    pub(crate) fn none() -> Self {
         ScoreCache {
             dir: None,
             model_key: 0,
@@ -68,7 +68,7 @@ impl ScoreCache {
     /// items are appended to a `.partial.jsonl` file beside the cache file as they finish (every
     /// [`CHUNK`] items, each line `[index, probabilities]`), so a run that is interrupted resumes
     /// after the last finished chunk.
-    pub(super) fn scores(
+    pub(crate) fn scores(
         &self,
         scorer: &Scorer,
         items: &[(&str, &[String])],

@@ -3,8 +3,8 @@
 //! `qwen_math_cot_100` (best-of-8); a JSON report and plots.
 
 mod args;
-mod cache;
-mod common;
+pub(crate) mod cache;
+pub(crate) mod common;
 pub mod exercise;
 mod pbset;
 mod print;

@@ -8,6 +8,10 @@ use verifier_core::{
 use verifier_data::sources;
 
 use super::cache::{ScoreCache, score_items};
+use crate::{
+    metrics,
+    report::{PbTable, ThresholdTable},
+};
 
 pub(super) struct PbSet {
     pub(super) name: String,
@@ -165,3 +169,26 @@ pub(super) const CHECKS_RULE: StepRule = StepRule {
     threshold: 0.5,
     prior: None,
 };
+
+/// The product's judge (model + checks) at every threshold of [`metrics::sweep_grid`] and at the
+/// rule's own, the rule's prior kept: `Report::threshold_sweep`, what the demo's calibration view
+/// draws.
+pub(super) fn threshold_sweep(sets: &[PbSet], rule: StepRule) -> Vec<ThresholdTable> {
+    let mut grid = metrics::sweep_grid();
+    grid.push(rule.threshold);
+    grid.sort_by(f64::total_cmp);
+    grid.dedup();
+    grid.into_iter()
+        .map(|threshold| ThresholdTable {
+            threshold,
+            table: PbTable::new(
+                sets.iter()
+                    .map(|s| {
+                        let at = StepRule { threshold, ..rule };
+                        (s.name.clone(), metrics::processbench_f1(&s.checked, &s.labels, at))
+                    })
+                    .collect(),
+            ),
+        })
+        .collect()
+}

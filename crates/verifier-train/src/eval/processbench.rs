@@ -4,17 +4,17 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use verifier_core::{Scorer, decision::check_threshold};
+use verifier_core::{Scorer, StepRule, decision::check_threshold};
 use verifier_data::sources;
 
 use super::{
     args::ProcessBenchArgs,
     cache::ScoreCache,
     common::load,
-    pbset::score_processbench,
+    pbset::{PbSet, score_processbench, threshold_sweep},
     print::{describe, print_pb_table},
 };
-use crate::metrics::{self};
+use crate::{metrics, model_dir, report::Report};
 
 /// Check every item before the first forward pass: the items that can be scored, and one line
 /// per item that cannot (its index, id and what is wrong).
@@ -87,6 +87,7 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         }
         eprintln!("skipped {} bad items; the others are scored", bad.len());
     }
+    let mut sets = Vec::new();
     for (f, items) in files {
         if items.is_empty() {
             bail!("{} has no item that can be scored", f.display());
@@ -103,6 +104,10 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             &set.checked
         };
         rows.push((name, metrics::processbench_f1(scores, &set.labels, rule)));
+        sets.push(set);
+    }
+    if args.store_sweep {
+        store_sweep(&dir, &sets, rule, bad.len())?;
     }
     let avg = rows.iter().map(|r| r.1.f1).sum::<f64>() / rows.len() as f64;
     if args.common.json {
@@ -126,5 +131,35 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         );
         print_pb_table("file", &rows, Some(avg));
     }
+    Ok(())
+}
+
+/// `--store-sweep`: the threshold sweep into the model's stored report.
+fn store_sweep(dir: &Path, sets: &[PbSet], rule: StepRule, skipped: usize) -> Result<()> {
+    let mut names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
+    names.sort_unstable();
+    let mut want = sources::PROCESSBENCH_SUBSETS.to_vec();
+    want.sort_unstable();
+    if names != want || skipped > 0 {
+        bail!(
+            "--store-sweep needs the four ProcessBench subsets ({}), every item scored",
+            sources::PROCESSBENCH_SUBSETS.join(", ")
+        );
+    }
+    let mut cfg = model_dir::read_config(dir)?;
+    let Some(mut report) = Report::of_model(&cfg.metrics) else {
+        bail!("--store-sweep: the model has no `prm eval --update-model` report to add it to");
+    };
+    report.threshold_sweep = threshold_sweep(sets, rule);
+    cfg.metrics = report.to_json()?;
+    model_dir::write_atomic(
+        &dir.join(model_dir::CONFIG),
+        serde_json::to_string_pretty(&cfg)?.as_bytes(),
+    )?;
+    eprintln!(
+        "stored the threshold sweep ({} thresholds) in {}",
+        report.threshold_sweep.len(),
+        dir.join(model_dir::CONFIG).display()
+    );
     Ok(())
 }

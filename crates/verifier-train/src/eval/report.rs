@@ -4,7 +4,9 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use verifier_core::{Aggregate, Calibration, Scorer, StepRule, decision::check_threshold};
+use verifier_core::{
+    Calibration, Scorer, StepRule, decision::check_threshold, select::Method,
+};
 use verifier_data::{DataDir, sources};
 
 use super::{
@@ -13,6 +15,7 @@ use super::{
     common::{load, take, take_spread},
     pbset::{
         CHECKS_RULE, POSITION_DECAYS, PbSet, cumulative, gated, position_scaled, score_processbench,
+        threshold_sweep,
     },
     print::print_report,
 };
@@ -52,14 +55,14 @@ pub(super) fn best_of_n(
         )
     });
     let mut selectors = vec![
-        Selector::Prm(Aggregate::Product),
-        Selector::Prm(Aggregate::Min),
-        Selector::Prm(Aggregate::Last),
+        Selector::Method(Method::PrmProduct),
+        Selector::Method(Method::PrmMin),
+        Selector::Method(Method::PrmLast),
         Selector::PrmStepMin(rule),
-        Selector::Orm,
-        Selector::MajorityVote,
-        Selector::PrmWeightedVote,
-        Selector::OrmWeightedVote,
+        Selector::Method(Method::Orm),
+        Selector::Method(Method::MajorityVote),
+        Selector::Method(Method::PrmWeightedVote),
+        Selector::Method(Method::OrmWeightedVote),
         Selector::Random,
         Selector::Oracle,
     ];
@@ -296,6 +299,7 @@ pub(super) fn run_report(args: ReportArgs) -> Result<()> {
             (s.name.clone(), curve)
         })
         .collect();
+    let threshold_sweep = threshold_sweep(&sets, rule);
     // right answer, wrong reasoning
     let mut rawr = RightAnswerWrongReasoning::default();
     for s in &sets {
@@ -384,6 +388,7 @@ pub(super) fn run_report(args: ReportArgs) -> Result<()> {
         processbench_position_threshold: Some(position),
         processbench_orm_gated: Some(orm_gated),
         right_answer_wrong_reasoning: rawr,
+        threshold_sweep,
         calibration: CalibrationReport {
             fitted_on: args.calibrate_on.name().into(),
             fit: fitted,

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use rand::{Rng, seq::IndexedRandom};
 use verifier_core::{
     StepEncoder,
@@ -20,10 +20,16 @@ pub(super) struct Pools {
     pub(super) gsm8k_ref: Vec<LabeledSolution>,
     pub(super) math_ref: Vec<LabeledSolution>,
     pub(super) gsm8k_model: Vec<LabeledSolution>,
+    /// Rows given with `--extra`.
+    pub(super) extra: Vec<LabeledSolution>,
 }
 
 impl Pools {
-    pub(super) fn load(data: &DataDir, outcome_step_labels: bool) -> Result<Self> {
+    pub(super) fn load(
+        data: &DataDir,
+        outcome_step_labels: bool,
+        extra: Option<&std::path::Path>,
+    ) -> Result<Self> {
         let exclude = sources::evaluation_problems(data)?;
         let keep = |v: Vec<LabeledSolution>, ex: &HashSet<String>| -> Vec<LabeledSolution> {
             v.into_iter()
@@ -41,11 +47,23 @@ impl Pools {
                 .map(LabeledSolution::with_outcome_step_labels)
                 .collect();
         }
+        let extra = match extra {
+            Some(f) => {
+                let rows = sources::prm800k_file(f)
+                    .with_context(|| format!("--extra {}", f.display()))?;
+                if rows.is_empty() {
+                    anyhow::bail!("--extra {}: no rated rows", f.display());
+                }
+                rows
+            }
+            None => Vec::new(),
+        };
         Ok(Pools {
             prm800k,
             gsm8k_ref,
             math_ref,
             gsm8k_model,
+            extra,
         })
     }
 
@@ -55,6 +73,7 @@ impl Pools {
             &self.gsm8k_ref,
             &self.math_ref,
             &self.gsm8k_model,
+            &self.extra,
         ]
         .into_iter()
         .flatten()
@@ -62,7 +81,16 @@ impl Pools {
     }
 
     /// One example from the source the mixture draws (by its name in `mixture::SOURCES`).
-    pub(super) fn sample<R: Rng>(&self, mix: &Mix, rng: &mut R) -> Option<LabeledSolution> {
+    /// With `--extra` rows, a share `extra_weight` of the draws is one of them.
+    pub(super) fn sample<R: Rng>(
+        &self,
+        mix: &Mix,
+        extra_weight: f64,
+        rng: &mut R,
+    ) -> Option<LabeledSolution> {
+        if !self.extra.is_empty() && rng.random_range(0.0..1.0) < extra_weight {
+            return self.extra.choose(rng).cloned();
+        }
         let x = rng.random_range(0.0..mix.total());
         match mix.pick(x) {
             "prm800k" => self.prm800k.choose(rng).cloned(),

@@ -109,6 +109,15 @@ pub struct TrainArgs {
     #[arg(long)]
     #[serde(default)]
     pub outcome_step_labels: bool,
+    /// More labelled rows, in the PRM800K phase-1 format (e.g. exported by the labelling page,
+    /// web/label.html), drawn beside the mixture (see --extra-weight).
+    #[arg(long, value_name = "FILE")]
+    #[serde(default)]
+    pub extra: Option<PathBuf>,
+    /// The share of the draws taken from --extra.
+    #[arg(long, default_value_t = 0.2)]
+    #[serde(default)]
+    pub extra_weight: f64,
 }
 
 /// The most parameters a model may have and still be scored in a browser tab.
@@ -192,7 +201,18 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     let device = device::select(args.device)?.autodiff();
     let data = DataDir::open(&args.data)?;
     eprintln!("loading data from {}", data.root.display());
-    let pools = Pools::load(&data, args.outcome_step_labels)?;
+    if !(0.0..=1.0).contains(&args.extra_weight) {
+        bail!("--extra-weight takes a share from 0 to 1");
+    }
+    let pools = Pools::load(&data, args.outcome_step_labels, args.extra.as_deref())?;
+    if let Some(f) = &args.extra {
+        eprintln!(
+            "extra rows from {}: {} rated rows, {:.0}% of the draws",
+            f.display(),
+            pools.extra.len(),
+            100.0 * args.extra_weight
+        );
+    }
     eprintln!(
         "pools: prm800k {} | gsm8k refs {} | math refs {} | gsm8k model solutions {} ({} with step labels, {} with a wrong step)",
         pools.prm800k.len(),
@@ -348,7 +368,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         let mut tries = 0;
         while tries < 200 {
             tries += 1;
-            let Some(sol) = pools.sample(&args.mix, &mut rng) else {
+            let Some(sol) = pools.sample(&args.mix, args.extra_weight, &mut rng) else {
                 continue;
             };
             let Some(item) = make_item(&encoder, &sol, args.max_train_tokens, args.neutral) else {
