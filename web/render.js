@@ -154,3 +154,17 @@ export function renderSteps(list, steps, firstBad, threshold) {
   });
   if (list.isConnected) markScrollableMath(list);
 }
+
+/**
+ * Load the model for one of the pages under web/ (`?model=URL/` and `?backend=` override the
+ * defaults) and say so in its #status and #backend elements. Resolves to the load info.
+ */
+export async function loadForPage(client) {
+  const params = new URLSearchParams(location.search);
+  const info = await client.load(params.get('model') || '../models/verifier/', { backend: params.get('backend') || 'auto' });
+  const status = document.getElementById('status');
+  status.dataset.state = 'ready';
+  status.textContent = 'model ready';
+  document.getElementById('backend').textContent = `backend: ${info.backend} — ${info.adapter}`;
+  return info;
+}

@@ -110,8 +110,33 @@ fn search_over_prm800k_test_trees_reports_every_walk() {
     }
 }
 
+/// The educator of the round trip: marks each chosen solution as the labelling page exports it
+/// (PRM800K rows, one per rated step): +1 up to the step the verdict flags, −1 there (a wrong
+/// answer always has one), every step +1 for a right answer.
+fn label_like_an_educator(chosen: &[serde_json::Value]) -> String {
+    let mut out = String::new();
+    for c in chosen {
+        let steps: Vec<&str> = c["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let bad = c["verdict"]["first_bad_step"].as_u64().map(|b| b as usize);
+        let last = match (c["answer_correct"].as_bool(), bad) {
+            (Some(false), Some(b)) => b,
+            _ => steps.len() - 1,
+        };
+        for i in 0..=last {
+            let wrong = c["answer_correct"] == false && Some(i) == bad;
+            let row = serde_json::json!({
+                "instruction": c["problem"], "responses": &steps[..i], "next_response": steps[i],
+                "rating": if wrong { -1 } else { 1 }, "answer": null, "is_human_response": false,
+                "is_solution": i + 1 == steps.len(), "is_preferred_response": true,
+            });
+            out.push_str(&format!("{row}\n"));
+        }
+    }
+    out
+}
+
 #[test]
-fn labelled_rows_train_with_extra_and_the_model_scores() {
+fn the_labelling_loop_round_trips_select_label_train_score() {
     let Some(data) = data() else { return };
     if !root().join(".cache/minilm/model.safetensors").is_file() {
         eprintln!("skipped: no .cache/minilm (scripts/setup.sh)");
@@ -119,32 +144,47 @@ fn labelled_rows_train_with_extra_and_the_model_scores() {
     }
     let work = std::env::temp_dir().join(format!("prm-extra-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&work);
-    let train = |extra: &str| {
+    let train = |extra: &str, run: &str| {
         prm()
             .args(["train", "--data", &data, "--minilm"])
             .arg(root().join(".cache/minilm"))
             .arg("--work")
-            .arg(&work)
+            .arg(work.join(run))
             .arg("--out")
-            .arg(work.join("model"))
+            .arg(work.join(run).join("model"))
             .args(["--steps", "2", "--layers", "1", "--batch-tokens", "256"])
             .args(["--max-train-tokens", "128", "--extra", extra, "--extra-weight", "0.5"])
             .output()
             .unwrap()
     };
-    let o = train(&fixture("labels.jsonl"));
+    // select -> label -> train --extra -> score
+    std::fs::create_dir_all(&work).unwrap();
+    let o = prm()
+        .args(["select", "--pool", &fixture("pool.jsonl"), "--n", "3", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let chosen: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
+    let labels = work.join("labels.jsonl");
+    let rows = label_like_an_educator(&chosen);
+    std::fs::write(&labels, &rows).unwrap();
+    let o = train(labels.to_str().unwrap(), "loop");
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
-    assert!(err.contains("6 rated rows, 50% of the draws"), "{err}");
+    let n = rows.lines().count();
+    assert!(err.contains(&format!("{n} rated rows, 50% of the draws")), "{err}");
+    // the page's own export (tests/fixtures/labels.jsonl, checked by the e2e test) reads too
+    let o = train(&fixture("labels.jsonl"), "page");
+    assert!(o.status.success(), "{}", stderr(&o));
     let o = prm()
         .args(["score", "--json", "--model"])
-        .arg(work.join("model"))
+        .arg(work.join("loop/model"))
         .arg(root().join("samples/wrong_step.json"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     // a file of no rated rows is refused before any training
-    let o = train(&fixture("tree.json"));
+    let o = train(&fixture("tree.json"), "bad");
     assert_clean_error(&o, "--extra");
     std::fs::remove_dir_all(&work).ok();
 }

@@ -14,7 +14,11 @@ use verifier_core::{
 };
 use verifier_data::{DataDir, problem_key, read_jsonl, sources::Prm800kRow};
 
-use crate::eval::{Common, Sets, cache::ScoreCache, common::load};
+use crate::eval::{
+    Common, Sets,
+    cache::ScoreCache,
+    common::{load_with_decision, verdict_of},
+};
 
 #[derive(Args, Debug)]
 pub struct SearchArgs {
@@ -157,9 +161,7 @@ fn score_trees(
             let Some((pr, steps)) = probs.next() else {
                 bail!("{label}: fewer scores than paths");
             };
-            let scores: Vec<f64> = pr.iter().map(|x| f64::from(x[0])).collect();
-            let orm = pr.last().map_or(0.0, |x| f64::from(x[1]));
-            let v = decision.verdict(steps, &scores, orm, None);
+            let v = verdict_of(decision, steps, &pr);
             let mut level = &mut nodes;
             for (depth, &i) in p.iter().enumerate() {
                 let n = &mut level[i];
@@ -239,12 +241,7 @@ pub struct SearchReport {
 
 fn prm800k_report(args: &SearchArgs) -> Result<SearchReport> {
     let data = DataDir::open(&args.sets.data)?;
-    let (scorer, dir) = load(&args.common)?;
-    let decision = scorer
-        .config
-        .decision
-        .with_overrides(args.common.threshold, None)
-        .context("--threshold")?;
+    let (scorer, decision, dir) = load_with_decision(&args.common)?;
     let cache = ScoreCache::new(args.sets.cache.clone(), &dir, &scorer)?;
     let rows: Vec<Prm800kRow> = read_jsonl(&data.path("prm800k-phase1/test.jsonl"))?;
     let mut trees = prm800k_trees(&rows);
@@ -324,12 +321,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     };
     let bytes = std::fs::read(file).with_context(|| format!("cannot read {}", file.display()))?;
     let tree = TreeInput::from_json(&bytes).with_context(|| file.display().to_string())?;
-    let (scorer, _) = load(&args.common)?;
-    let decision = scorer
-        .config
-        .decision
-        .with_overrides(args.common.threshold, None)
-        .context("--threshold")?;
+    let (scorer, decision, _) = load_with_decision(&args.common)?;
     let paths = tree.leaf_paths();
     let texts: Vec<Vec<String>> = paths.iter().map(|p| tree.texts(p)).collect();
     let items: Vec<(&str, &[String])> = texts
@@ -340,11 +332,7 @@ pub fn run(args: SearchArgs) -> Result<()> {
     let verdicts: Vec<_> = probs
         .iter()
         .zip(texts)
-        .map(|(pr, steps)| {
-            let scores: Vec<f64> = pr.iter().map(|x| f64::from(x[0])).collect();
-            let orm = pr.last().map_or(0.0, |x| f64::from(x[1]));
-            decision.verdict(steps, &scores, orm, None)
-        })
+        .map(|(pr, steps)| verdict_of(&decision, steps, pr))
         .collect();
     let walk = tree.walk(&tree.scored(&verdicts), decision.threshold(), args.max_visits);
     if args.common.json {

@@ -2,8 +2,8 @@
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use verifier_core::Scorer;
+use anyhow::{Context, Result};
+use verifier_core::{Decision, Scorer, Verdict};
 
 use super::args::Common;
 use crate::{device, model_dir};
@@ -15,6 +15,25 @@ pub(crate) fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
         .unwrap_or_else(model_dir::default_model_dir);
     let device = device::select(common.device)?;
     Ok((model_dir::load(&dir, &device)?, dir))
+}
+
+/// The model, its decision with the command line's `--threshold`, and its folder.
+pub(crate) fn load_with_decision(common: &Common) -> Result<(Scorer, Decision, PathBuf)> {
+    let (scorer, dir) = load(common)?;
+    let decision = scorer
+        .config
+        .decision
+        .with_overrides(common.threshold, None)
+        .context("--threshold")?;
+    Ok((scorer, decision, dir))
+}
+
+/// The verdict on `steps` from their scored probabilities (`[step, answer]` per step, as the score
+/// cache holds them).
+pub(crate) fn verdict_of(decision: &Decision, steps: Vec<String>, probs: &[[f32; 2]]) -> Verdict {
+    let scores: Vec<f64> = probs.iter().map(|x| f64::from(x[0])).collect();
+    let orm = probs.last().map_or(0.0, |x| f64::from(x[1]));
+    decision.verdict(steps, &scores, orm, None)
 }
 
 pub(super) fn take<T>(mut v: Vec<T>, limit: Option<usize>) -> Vec<T> {

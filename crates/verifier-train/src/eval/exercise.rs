@@ -13,7 +13,7 @@ use verifier_data::{DataDir, problem_key, sources};
 use super::{
     args::ExerciseArgs,
     cache::{ScoreCache, score_items},
-    common::{load, take_spread},
+    common::{load_with_decision, take_spread},
     print::print_pb_table,
 };
 use crate::{
@@ -214,12 +214,7 @@ fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
 
 pub fn run(args: ExerciseArgs) -> Result<()> {
     let data = DataDir::open(&args.sets.data)?;
-    let (scorer, dir) = load(&args.common)?;
-    let decision = scorer
-        .config
-        .decision
-        .with_overrides(args.common.threshold, None)
-        .context("--threshold")?;
+    let (scorer, decision, dir) = load_with_decision(&args.common)?;
     let cache = ScoreCache::new(args.sets.cache.clone(), &dir, &scorer)?;
     let mut subsets: Vec<(&str, Vec<Item>)> = Vec::new();
     if !args.stored_rule && args.subsets.first().map(String::as_str) != Some("gsm8k") {
