@@ -13,7 +13,7 @@ command -v wasm-bindgen >/dev/null && wasm-bindgen --version | grep -q 0.2.130 |
 cargo build --release --target wasm32-unknown-unknown -p verifier-wasm --target-dir target-wasm
 wasm-bindgen --target web --out-dir pkg --out-name verifier_wasm \
   target-wasm/wasm32-unknown-unknown/release/verifier_wasm.wasm
-node_modules/.bin/wasm-opt -O2 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue pkg/verifier_wasm_bg.wasm -o pkg/verifier_wasm_bg.wasm.opt
+node_modules/.bin/wasm-opt -O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue pkg/verifier_wasm_bg.wasm -o pkg/verifier_wasm_bg.wasm.opt
 mv pkg/verifier_wasm_bg.wasm.opt pkg/verifier_wasm_bg.wasm
 
 rm -rf web/vendor/katex && mkdir -p web/vendor && cp -r node_modules/katex/dist web/vendor/katex
