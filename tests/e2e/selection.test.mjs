@@ -60,6 +60,7 @@ test('step search: the walk is shown step by step and ends on a chosen path', { 
   await page.waitForFunction(() => document.getElementById('error').textContent !== '', null, { timeout: 60_000 });
   assert.match(await page.$eval('#error', (e) => e.textContent), /empty/);
   await screenshot(page, 'search');
+  assert.deepEqual(await seriousA11yViolations(page), []);
   await page.close();
 });
 

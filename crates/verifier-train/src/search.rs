@@ -6,6 +6,7 @@ use std::{collections::HashMap, path::PathBuf};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
+use rand::{Rng, SeedableRng, rngs::StdRng};
 use serde::Serialize;
 use verifier_core::{
     Decision, Scorer,
@@ -229,6 +230,12 @@ pub struct SearchReport {
     pub random: f64,
     pub greedy: f64,
     pub orm: f64,
+    /// Controls: the same depth-first walk with no threshold (backtracking only past steps that
+    /// lead nowhere), in the PRM's order and in a random order (mean of [`RANDOM_ORDERS`] seeds).
+    pub prm_no_threshold: f64,
+    pub random_order: f64,
+    pub prm_no_threshold_correct_answer: f64,
+    pub random_order_correct_answer: f64,
     /// The share of trees where the search reached the end of a solution without a doubted step.
     pub prm_found: f64,
     pub prm_backtracks_mean: f64,
@@ -237,6 +244,21 @@ pub struct SearchReport {
     pub random_correct_answer: f64,
     pub greedy_correct_answer: f64,
     pub orm_correct_answer: f64,
+}
+
+/// Seeds of the random-order control.
+pub const RANDOM_ORDERS: u64 = 20;
+
+/// The tree with random scores: a depth-first walk over it takes the children in a random order.
+fn random_scores(nodes: &[Node], rng: &mut StdRng) -> Vec<Node> {
+    nodes
+        .iter()
+        .map(|n| Node {
+            score: rng.random_range(0.0..1.0),
+            end: n.end,
+            children: random_scores(&n.children, rng),
+        })
+        .collect()
 }
 
 fn prm800k_report(args: &SearchArgs) -> Result<SearchReport> {
@@ -287,6 +309,16 @@ fn prm800k_report(args: &SearchArgs) -> Result<SearchReport> {
             r.orm += f64::from(u8::from(clean));
             r.orm_correct_answer += f64::from(u8::from(correct));
         }
+        let (clean, correct) = judge_path(t, &search::search(&s.nodes, 0.0, args.max_visits).chosen, k);
+        r.prm_no_threshold += f64::from(u8::from(clean));
+        r.prm_no_threshold_correct_answer += f64::from(u8::from(correct));
+        for seed in 0..RANDOM_ORDERS {
+            let shuffled = random_scores(&s.nodes, &mut StdRng::seed_from_u64(seed));
+            let walk = search::search(&shuffled, 0.0, args.max_visits);
+            let (clean, correct) = judge_path(t, &walk.chosen, k);
+            r.random_order += f64::from(u8::from(clean)) / RANDOM_ORDERS as f64;
+            r.random_order_correct_answer += f64::from(u8::from(correct)) / RANDOM_ORDERS as f64;
+        }
         let (clean, correct) = random_walk(&t.roots, k);
         r.random += clean;
         r.random_correct_answer += correct;
@@ -297,6 +329,10 @@ fn prm800k_report(args: &SearchArgs) -> Result<SearchReport> {
         &mut r.random,
         &mut r.greedy,
         &mut r.orm,
+        &mut r.prm_no_threshold,
+        &mut r.random_order,
+        &mut r.prm_no_threshold_correct_answer,
+        &mut r.random_order_correct_answer,
         &mut r.prm_found,
         &mut r.prm_backtracks_mean,
         &mut r.prm_correct_answer,
@@ -369,6 +405,16 @@ fn print_report(r: &SearchReport) {
     println!("{:<28} {:>14} {:>16}", "walk", "no -1 step", "correct answer");
     for (name, clean, correct) in [
         ("PRM search (backtracking)", r.prm, r.prm_correct_answer),
+        (
+            "  no threshold, PRM order",
+            r.prm_no_threshold,
+            r.prm_no_threshold_correct_answer,
+        ),
+        (
+            "  no threshold, random order",
+            r.random_order,
+            r.random_order_correct_answer,
+        ),
         ("greedy (best step score)", r.greedy, r.greedy_correct_answer),
         ("ORM pick (best leaf)", r.orm, r.orm_correct_answer),
         ("random walk (expected)", r.random, r.random_correct_answer),
