@@ -186,5 +186,20 @@ fn the_labelling_loop_round_trips_select_label_train_score() {
     // a file of no rated rows is refused before any training
     let o = train(&fixture("tree.json"), "bad");
     assert_clean_error(&o, "--extra");
+    // rows of an evaluation problem (here MATH-500's first) are never trained on
+    let first: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(Path::new(&data).join("math/math500_test.jsonl"))
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap(),
+    )
+    .unwrap();
+    let leak = work.join("leak.jsonl");
+    let row = serde_json::json!({"instruction": first["problem"], "responses": [],
+        "next_response": "Let x = 1.", "rating": 1, "answer": null, "is_solution": false});
+    std::fs::write(&leak, format!("{row}\n")).unwrap();
+    let o = train(leak.to_str().unwrap(), "leak");
+    assert_clean_error(&o, "outside the evaluation problems");
     std::fs::remove_dir_all(&work).ok();
 }

@@ -42,10 +42,15 @@ pub struct Walk {
     pub backtracks: usize,
 }
 
-/// Children of `roots` by descending score; equal scores keep their order.
+/// Children by descending score (a score that is not a number last); equal scores keep their
+/// order.
 fn ranked(nodes: &[Node]) -> Vec<usize> {
+    let key = |i: usize| {
+        let s = nodes[i].score;
+        if s.is_nan() { f64::NEG_INFINITY } else { s }
+    };
     let mut order: Vec<usize> = (0..nodes.len()).collect();
-    order.sort_by(|&a, &b| nodes[b].score.total_cmp(&nodes[a].score).then(a.cmp(&b)));
+    order.sort_by(|&a, &b| key(b).total_cmp(&key(a)).then(a.cmp(&b)));
     order
 }
 
@@ -152,8 +157,12 @@ pub fn along<'a, T>(roots: &'a [T], path: &[usize], children: impl Fn(&T) -> &[T
     out
 }
 
-/// The most steps a tree may hold (each path to a leaf is scored once).
+/// The most steps a tree may hold.
 pub const MAX_TREE_STEPS: usize = 2000;
+
+/// The most steps its paths to a leaf may hold together: each path is scored once, so this bounds
+/// the work (a long shared stem with many leaves costs its length once per leaf).
+pub const MAX_TREE_PATH_STEPS: usize = 20_000;
 
 /// A tree of candidate steps as a user writes it: `{"problem", "children": [{"text",
 /// "children": [...]}, ...]}`; a step without children ends a solution.
@@ -206,6 +215,12 @@ impl TreeInput {
                 return bad(format!("a step at depth {depth} is empty"));
             }
             stack.extend(s.children.iter().map(|c| (c, depth + 1)));
+        }
+        let path_steps: usize = t.leaf_paths().iter().map(Vec::len).sum();
+        if path_steps > MAX_TREE_PATH_STEPS {
+            return bad(format!(
+                "the tree's paths to a leaf hold {path_steps} steps together, more than {MAX_TREE_PATH_STEPS}"
+            ));
         }
         Ok(t)
     }
@@ -359,6 +374,10 @@ mod tests {
         let w = search(&roots, 0.95, 100);
         assert_eq!((w.found, w.events.len()), (None, 0));
         assert_eq!(greedy(&[]), Vec::<usize>::new());
+        // a score that is not a number is ranked last, never in the way of the others
+        let roots = vec![leaf(f64::NAN, true), leaf(0.6, true)];
+        assert_eq!(search(&roots, 0.5, 10).found, Some(vec![1]));
+        assert_eq!(greedy(&roots), vec![1]);
     }
 
     #[test]

@@ -66,6 +66,22 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         .decision
         .with_overrides(args.common.threshold, None)?;
     let rule = decision.rule();
+    if args.store_sweep {
+        let mut names: Vec<String> = args
+            .files
+            .iter()
+            .filter_map(|f| f.file_stem().map(|s| s.to_string_lossy().to_string()))
+            .collect();
+        names.sort_unstable();
+        let mut want = sources::PROCESSBENCH_SUBSETS.map(String::from).to_vec();
+        want.sort_unstable();
+        if names != want {
+            bail!(
+                "--store-sweep needs the four ProcessBench subsets ({}), every item scored",
+                sources::PROCESSBENCH_SUBSETS.join(", ")
+            );
+        }
+    }
     let mut rows = Vec::new();
     let mut files = Vec::new();
     let mut bad = Vec::new();
@@ -136,11 +152,8 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
 
 /// `--store-sweep`: the threshold sweep into the model's stored report.
 fn store_sweep(dir: &Path, sets: &[PbSet], rule: StepRule, skipped: usize) -> Result<()> {
-    let mut names: Vec<&str> = sets.iter().map(|s| s.name.as_str()).collect();
-    names.sort_unstable();
-    let mut want = sources::PROCESSBENCH_SUBSETS.to_vec();
-    want.sort_unstable();
-    if names != want || skipped > 0 {
+    // the files are the four subsets (checked before scoring); every item must be scored
+    if skipped > 0 {
         bail!(
             "--store-sweep needs the four ProcessBench subsets ({}), every item scored",
             sources::PROCESSBENCH_SUBSETS.join(", ")

@@ -22,14 +22,13 @@ pub(super) struct Pools {
     pub(super) gsm8k_model: Vec<LabeledSolution>,
     /// Rows given with `--extra`.
     pub(super) extra: Vec<LabeledSolution>,
+    /// The problems an evaluation uses (MATH-500, ProcessBench, the held-out GSM8K problems):
+    /// never trained on, `--extra` rows included.
+    evaluation: HashSet<String>,
 }
 
 impl Pools {
-    pub(super) fn load(
-        data: &DataDir,
-        outcome_step_labels: bool,
-        extra: Option<&std::path::Path>,
-    ) -> Result<Self> {
+    pub(super) fn load(data: &DataDir, outcome_step_labels: bool) -> Result<Self> {
         let exclude = sources::evaluation_problems(data)?;
         let keep = |v: Vec<LabeledSolution>, ex: &HashSet<String>| -> Vec<LabeledSolution> {
             v.into_iter()
@@ -39,7 +38,7 @@ impl Pools {
         let prm800k = keep(sources::prm800k(data, "train")?, &exclude);
         let gsm8k_ref = keep(sources::gsm8k_references(data)?, &exclude);
         let math_ref = keep(sources::math_references(data, &exclude)?, &exclude);
-        let (gsm8k_model, _) = sources::gsm8k_model_solutions(data, &exclude)?;
+        let (gsm8k_model, held_out) = sources::gsm8k_model_solutions(data, &exclude)?;
         let mut gsm8k_model = keep(gsm8k_model, &exclude);
         if outcome_step_labels {
             gsm8k_model = gsm8k_model
@@ -47,24 +46,35 @@ impl Pools {
                 .map(LabeledSolution::with_outcome_step_labels)
                 .collect();
         }
-        let extra = match extra {
-            Some(f) => {
-                let rows = sources::prm800k_file(f)
-                    .with_context(|| format!("--extra {}", f.display()))?;
-                if rows.is_empty() {
-                    anyhow::bail!("--extra {}: no rated rows", f.display());
-                }
-                rows
-            }
-            None => Vec::new(),
-        };
+        let mut evaluation = exclude;
+        evaluation.extend(held_out.iter().map(|b| problem_key(&b.problem)));
         Ok(Pools {
             prm800k,
             gsm8k_ref,
             math_ref,
             gsm8k_model,
-            extra,
+            extra: Vec::new(),
+            evaluation,
         })
+    }
+
+    /// Add the labelled rows of `--extra` (PRM800K format), leaving out those of problems an
+    /// evaluation uses; how many were left out.
+    pub(super) fn load_extra(&mut self, f: &std::path::Path) -> Result<usize> {
+        let rows =
+            sources::prm800k_file(f).with_context(|| format!("--extra {}", f.display()))?;
+        let all = rows.len();
+        self.extra = rows
+            .into_iter()
+            .filter(|s| !self.evaluation.contains(&problem_key(&s.problem)))
+            .collect();
+        if self.extra.is_empty() {
+            anyhow::bail!(
+                "--extra {}: no rated rows outside the evaluation problems ({all} rows read)",
+                f.display()
+            );
+        }
+        Ok(all - self.extra.len())
     }
 
     pub(super) fn texts(&self) -> impl Iterator<Item = &str> {

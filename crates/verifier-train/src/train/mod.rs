@@ -204,10 +204,33 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     if !(0.0..=1.0).contains(&args.extra_weight) {
         bail!("--extra-weight takes a share from 0 to 1");
     }
-    let pools = Pools::load(&data, args.outcome_step_labels, args.extra.as_deref())?;
+    let state_path = args.work.join("progress.json");
+    let resumed: Option<Progress> = if args.resume && state_path.is_file() {
+        Some(serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?)
+    } else {
+        None
+    };
+    if let Some(p) = &resumed {
+        // The training state (the recipe, its data included) comes from the checkpoint; where to
+        // write the model and when to stop come from this command line.
+        let (steps, max_minutes, out, stop_at) = (
+            args.steps,
+            args.max_minutes,
+            args.out.clone(),
+            args.stop_at_step,
+        );
+        args = p.args.clone();
+        args.steps = steps.max(args.steps);
+        args.max_minutes = max_minutes;
+        args.stop_at_step = stop_at;
+        args.out = out;
+        args.resume = true;
+    }
+    let mut pools = Pools::load(&data, args.outcome_step_labels)?;
     if let Some(f) = &args.extra {
+        let dropped = pools.load_extra(f)?;
         eprintln!(
-            "extra rows from {}: {} rated rows, {:.0}% of the draws",
+            "extra rows from {}: {} rated rows, {:.0}% of the draws ({dropped} rows of evaluation problems left out)",
             f.display(),
             pools.extra.len(),
             100.0 * args.extra_weight
@@ -230,7 +253,6 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             .filter(|s| s.first_error().is_some())
             .count()
     );
-    let state_path = args.work.join("progress.json");
     let tok_path = args.work.join(model_dir::TOKENIZER);
     let ckpt_path = args.work.join("checkpoint.bpk");
     let optim_path = args.work.join("optimizer.bpk");
@@ -243,23 +265,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         tokenizer_json,
         mut model,
         mut optim,
-    ) = if args.resume && state_path.is_file() {
-        let p: Progress =
-            serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?;
-        // The training state comes from the checkpoint; where to write the model and when to stop
-        // come from this command line.
-        let (steps, max_minutes, out, stop_at) = (
-            args.steps,
-            args.max_minutes,
-            args.out.clone(),
-            args.stop_at_step,
-        );
-        args = p.args;
-        args.steps = steps.max(args.steps);
-        args.max_minutes = max_minutes;
-        args.stop_at_step = stop_at;
-        args.out = out;
-        args.resume = true;
+    ) = if let Some(p) = resumed {
         let tokenizer_json = std::fs::read_to_string(&tok_path)?;
         let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
         let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
