@@ -381,11 +381,11 @@ mod tests {
     }
 
     #[test]
-    fn a_users_tree_is_checked_scored_and_walked() {
+    fn a_users_tree_is_checked_scored_and_walked() -> crate::Result<()> {
         let json = br#"{"problem": "2+2?", "children": [
             {"text": "2+2=5", "children": [{"text": "The answer is 5."}]},
             {"text": "2+2=4", "children": [{"text": "The answer is 4."}]}]}"#;
-        let t = TreeInput::from_json(json).unwrap();
+        let t = TreeInput::from_json(json)?;
         assert_eq!(t.leaf_paths(), [vec![0, 0], vec![1, 0]]);
         assert_eq!(t.texts(&[1, 0]), ["2+2=4", "The answer is 4."]);
         let verdict = |scores: &[f64]| Verdict {
@@ -425,5 +425,6 @@ mod tests {
             let e = TreeInput::from_json(bad).unwrap_err().to_string();
             assert!(e.contains(why), "{e}");
         }
+        Ok(())
     }
 }

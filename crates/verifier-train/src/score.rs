@@ -112,11 +112,9 @@ pub fn run(args: ScoreArgs) -> Result<()> {
     if args.jsonl {
         // every line checked before the first is scored; all bad lines reported at once
         // (input line number, request); blank lines are skipped but keep the numbering
-        let requests: Vec<(usize, verifier_core::Result<ScoreRequest>)> = bytes
-            .split(|&b| b == b'\n')
-            .enumerate()
-            .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
-            .map(|(i, l)| (i + 1, ScoreRequest::from_json(l).map(&with_flags)))
+        let requests: Vec<(usize, verifier_core::Result<ScoreRequest>)> = jsonl_requests(&bytes)
+            .into_iter()
+            .map(|(line, r)| (line, r.map(&with_flags)))
             .collect();
         let bad = requests.iter().filter(|r| r.1.is_err()).count();
         for (line, r) in &requests {
@@ -144,6 +142,17 @@ pub fn run(args: ScoreArgs) -> Result<()> {
         print_table(&verdict);
     }
     Ok(())
+}
+
+/// The requests of a JSON-lines input with their line numbers (blank lines are skipped but keep
+/// the numbering); a line that is not a request is its error, the others are unaffected.
+pub fn jsonl_requests(bytes: &[u8]) -> Vec<(usize, verifier_core::Result<ScoreRequest>)> {
+    bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(|(_, l)| !l.iter().all(u8::is_ascii_whitespace))
+        .map(|(i, l)| (i + 1, ScoreRequest::from_json(l)))
+        .collect()
 }
 
 /// Exit status of `--jsonl` when some requests could not be scored (the others were).

@@ -9,9 +9,12 @@ use std::{io::Write, path::PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::Args;
 use serde::Serialize;
-use verifier_core::{ScoreRequest, Verdict};
+use verifier_core::Verdict;
 
-use crate::{device, model_dir, score::score_request};
+use crate::{
+    device, model_dir,
+    score::{jsonl_requests, score_request},
+};
 
 #[derive(Args, Debug)]
 pub struct SelectArgs {
@@ -100,20 +103,15 @@ pub fn run(args: SelectArgs) -> Result<()> {
     // a bad line is reported and skipped: it never costs the others
     let mut scored = Vec::new();
     let mut bad = 0;
-    for (i, line) in bytes.split(|&b| b == b'\n').enumerate() {
-        if line.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        let result = ScoreRequest::from_json(line)
-            .map_err(anyhow::Error::from)
-            .and_then(|req| {
+    for (line, req) in jsonl_requests(&bytes) {
+        let result = req.map_err(anyhow::Error::from).and_then(|req| {
                 let (problem, answer) = (req.problem.clone(), req.answer.clone());
                 let verdict = score_request(&scorer, req, &scorer.config.decision)?;
                 Ok((problem, answer, verdict))
             });
         match result {
             Ok((problem, answer, verdict)) => scored.push(Chosen {
-                line: i + 1,
+                line,
                 reason: Reason::Convincing,
                 answer_correct: verdict.answer_check.as_ref().and_then(|c| c.matches),
                 prm_score: verdict.prm_score,
@@ -124,7 +122,7 @@ pub fn run(args: SelectArgs) -> Result<()> {
             }),
             Err(e) => {
                 bad += 1;
-                eprintln!("warning: {} line {}: {e:#}", args.pool.display(), i + 1);
+                eprintln!("warning: {} line {line}: {e:#}", args.pool.display());
             }
         }
     }
