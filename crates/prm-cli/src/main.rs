@@ -1,6 +1,8 @@
 //! `prm`: score solutions step by step, evaluate and train the verifier.
 
-use verifier_train::{average, checks, eval, model_dir, samples, score, search, select, train};
+use verifier_train::{
+    average, checks, device, eval, model_dir, samples, score, search, select, train,
+};
 
 use clap::{Parser, Subcommand};
 
@@ -41,8 +43,12 @@ enum Command {
     Search(search::SearchArgs),
     /// Choose what to label next from a pool of solutions: convincing wrong answers first.
     Select(select::SelectArgs),
-    /// Fine-tune the verifier from the pretrained MiniLM checkpoint.
+    /// Fine-tune the verifier from the pretrained MiniLM checkpoint (burn-train's Learner, on
+    /// one device or several: --devices).
     Train(train::TrainArgs),
+    /// Lend this machine's device to a trainer elsewhere (`prm train --devices
+    /// remote:ws://THIS-HOST:PORT`), until Ctrl+C.
+    ServeDevice(device::ServeArgs),
     /// Average the weights of models of one architecture and vocabulary (a "model soup").
     Average(average::AverageArgs),
 }
@@ -63,6 +69,7 @@ fn main() {
         Command::Search(a) => search::run(a),
         Command::Select(a) => select::run(a),
         Command::Train(a) => train::run(a, command_line),
+        Command::ServeDevice(a) => device::serve(a),
         Command::Average(a) => average::run(a, command_line),
     };
     if let Err(e) = result {

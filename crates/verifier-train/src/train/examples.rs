@@ -121,6 +121,7 @@ impl Pools {
 }
 
 /// One training window with its targets.
+#[derive(Clone)]
 pub(super) struct Item {
     pub(super) window: WindowInput,
     /// Per marker: Some(label) if the step is supervised.

@@ -3,32 +3,41 @@
 
 use std::{
     path::{Path, PathBuf},
+    sync::Arc,
     time::Instant,
 };
 
 use anyhow::{Context, Result, bail};
 use burn::{
+    lr_scheduler::LrSchedulerRecord,
     module::Module,
-    optim::{AdamWConfig, GradientsParams, ModuleOptimizer},
+    optim::AdamWConfig,
+    prelude::Device,
     tensor::Bytes,
+    train::{
+        ExecutionStrategy, Learner, MultiDeviceOptim, SupervisedTraining,
+        checkpoint::{Checkpoint, KeepLastNCheckpoints},
+        metric::{AurocMetric, LossMetric},
+    },
 };
 use clap::Args;
-use indicatif::{ProgressBar, ProgressStyle};
-use rand::{SeedableRng, rngs::StdRng};
 use serde::{Deserialize, Serialize};
-use verifier_core::{
-    Limits, ModelConfig, StepEncoder, Verifier, VerifierConfig,
-    scorer::{load_weights, save_weights},
-};
+use verifier_core::{Limits, ModelConfig, StepEncoder, Verifier, VerifierConfig, scorer::save_weights};
 use verifier_data::{DataDir, sources};
 
-use crate::{device, mixture::Mix, model_dir, pretrained};
+use crate::{
+    device::{self, DeviceSpec},
+    mixture::Mix,
+    model_dir, pretrained,
+};
 
 mod examples;
+mod learner;
 mod loss;
+mod progress;
 
 use examples::{Item, Pools, make_item};
-use loss::batch_loss;
+use learner::StepSchedule;
 
 #[derive(Args, Debug, Clone, Serialize, Deserialize)]
 pub struct TrainArgs {
@@ -91,9 +100,25 @@ pub struct TrainArgs {
         default_value_t = Mix::default_mix()
     )]
     pub mix: Mix,
+    /// One device (kept for older command lines; --devices takes precedence).
     #[arg(long, value_enum, default_value_t)]
     #[serde(default)]
     pub device: device::DeviceKind,
+    /// The devices to train on, comma-separated: cpu, wgpu[:N], cuda:N (a `cuda` build),
+    /// remote:ws://HOST:PORT (a `prm serve-device`). Several train data-parallel (--strategy);
+    /// --batch-tokens is shared among them.
+    #[arg(long, value_delimiter = ',')]
+    #[serde(default)]
+    pub devices: Vec<DeviceSpec>,
+    /// How several devices train together.
+    #[arg(long, value_enum, default_value_t)]
+    #[serde(default)]
+    pub strategy: Strategy,
+    /// Batches of the validation slice (PRM800K test solutions) scored after every checkpoint
+    /// interval: loss and step AUC.
+    #[arg(long, default_value_t = 4)]
+    #[serde(default = "default_valid_batches")]
+    pub valid_batches: usize,
     /// PRM800K steps rated neutral (0): supervised as correct, or not supervised at all.
     #[arg(long, value_enum, default_value_t = Neutral::Correct)]
     #[serde(default)]
@@ -118,6 +143,23 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.2)]
     #[serde(default)]
     pub extra_weight: f64,
+}
+
+fn default_valid_batches() -> usize {
+    4
+}
+
+impl TrainArgs {
+    /// The devices trained on: --devices, else --device.
+    pub fn device_list(&self) -> Vec<DeviceSpec> {
+        if !self.devices.is_empty() {
+            return self.devices.clone();
+        }
+        vec![match self.device {
+            device::DeviceKind::Cpu => DeviceSpec::Cpu,
+            device::DeviceKind::Gpu => DeviceSpec::Wgpu(None),
+        }]
+    }
 }
 
 /// The most parameters a model may have and still be scored in a browser tab.
@@ -166,28 +208,94 @@ pub enum Neutral {
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Progress {
+    /// Optimizer steps in the last complete checkpoint.
     step: usize,
     args: TrainArgs,
-    loss_ema: f64,
+    /// The training loss's moving average (none before the first step).
+    #[serde(default)]
+    loss_ema: Option<f64>,
     seconds: f64,
     /// Every command line that trained this run, the first one first (a resumed run adds its own).
     #[serde(default)]
     commands: Vec<String>,
 }
 
-fn lr_at(args: &TrainArgs, step: usize) -> f64 {
-    let warm = (args.steps / 20).max(1);
-    if step < warm {
-        args.lr * (step + 1) as f64 / warm as f64
-    } else {
-        let frac = (step - warm) as f64 / (args.steps - warm).max(1) as f64;
-        let decay = match args.schedule {
-            Schedule::Linear => frac,
-            Schedule::Cosine => (1.0 - (std::f64::consts::PI * frac).cos()) / 2.0,
-            Schedule::Constant => 0.0,
-        };
-        args.lr * (1.0 - 0.9 * decay)
+/// How several devices train together.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Data parallel: each device computes the gradients of its batch; the optimizer runs on the
+    /// first device (burn-train's `MultiDevice` with `OptimMainDevice`).
+    #[default]
+    Main,
+    /// Data parallel with the optimizer state sharded across the devices (`OptimSharded`).
+    Sharded,
+    /// Distributed data parallel: gradients all-reduced by burn's collective operations
+    /// (`DistributedDataParallel`; CUDA devices only in burn 0.22).
+    Ddp,
+}
+
+fn execution(devices: Vec<Device>, specs: &[DeviceSpec], strategy: Strategy) -> Result<ExecutionStrategy> {
+    if let (Strategy::Ddp, Some(d)) = (strategy, specs.iter().find(|d| !matches!(d, DeviceSpec::Cuda(_)))) {
+        bail!(
+            "--strategy ddp needs collective operations, which burn 0.22 has on CUDA devices only ({d} has none); use --strategy main or sharded"
+        );
     }
+    if devices.len() == 1 {
+        return Ok(ExecutionStrategy::SingleDevice(devices[0].clone()));
+    }
+    Ok(match strategy {
+        Strategy::Main => ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice),
+        Strategy::Sharded => ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimSharded),
+        Strategy::Ddp => ExecutionStrategy::ddp(
+            devices,
+            burn::tensor::distributed::DistributedConfig {
+                all_reduce_op: burn::tensor::distributed::ReduceOperation::Mean,
+            },
+        ),
+    })
+}
+
+/// The validation slice: the first PRM800K test solutions (never trained on), as fixed batches
+/// of `budget` tokens.
+fn validation_batches(
+    data: &DataDir,
+    encoder: &StepEncoder,
+    args: &TrainArgs,
+    budget: usize,
+) -> Result<Vec<Vec<Item>>> {
+    let mut batches = Vec::new();
+    let mut batch: Vec<Item> = Vec::new();
+    let mut longest = 0;
+    for sol in sources::prm800k(data, "test")? {
+        if batches.len() >= args.valid_batches {
+            break;
+        }
+        let Some(item) = make_item(encoder, &sol, args.max_train_tokens, args.neutral) else {
+            continue;
+        };
+        let len = item.window.ids.len().max(longest);
+        if (batch.len() + 1) * len > budget && !batch.is_empty() {
+            batches.push(std::mem::take(&mut batch));
+            longest = item.window.ids.len();
+        } else {
+            longest = len;
+        }
+        batch.push(item);
+    }
+    if batches.len() < args.valid_batches && !batch.is_empty() {
+        batches.push(batch);
+    }
+    Ok(batches)
+}
+
+/// Read how many optimizer steps the scheduler checkpoint of `epoch` took.
+fn checkpointed_steps(dir: &Path, epoch: usize) -> Result<usize> {
+    let path = learner::AtomicCheckpointer::path(dir, "scheduler", epoch);
+    let bytes = std::fs::read(&path).with_context(|| format!("{}", path.display()))?;
+    let record = LrSchedulerRecord::checkpoint_from_bytes(Bytes::from_bytes_vec(bytes))
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    StepSchedule::taken(&record).with_context(|| format!("{}: no step count", path.display()))
 }
 
 pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
@@ -198,34 +306,60 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             "--layers takes 1 to {most} (MiniLM has {minilm}; each of its layers is copied at most once)"
         );
     }
-    let device = device::select(args.device)?.autodiff();
-    let data = DataDir::open(&args.data)?;
-    eprintln!("loading data from {}", data.root.display());
     if !(0.0..=1.0).contains(&args.extra_weight) {
         bail!("--extra-weight takes a share from 0 to 1");
     }
+    if args.checkpoint_every == 0 || args.valid_batches == 0 {
+        bail!("--checkpoint-every and --valid-batches take at least 1");
+    }
+    let data = DataDir::open(&args.data)?;
+    eprintln!("loading data from {}", data.root.display());
     let state_path = args.work.join("progress.json");
-    let resumed: Option<Progress> = if args.resume && state_path.is_file() {
-        Some(serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?)
-    } else {
-        None
+    let ckpt_dir = args.work.join("checkpoint");
+    let resumed_epoch = match args.resume {
+        true => learner::last_complete_epoch(&ckpt_dir),
+        false => None,
+    };
+    let resumed: Option<Progress> = match resumed_epoch {
+        Some(_) if state_path.is_file() => {
+            Some(serde_json::from_slice(&std::fs::read(&state_path)?).context("progress.json")?)
+        }
+        _ => None,
     };
     if let Some(p) = &resumed {
         // The training state (the recipe, its data included) comes from the checkpoint; where to
-        // write the model and when to stop come from this command line.
-        let (steps, max_minutes, out, stop_at) = (
+        // write the model, when to stop and on which devices come from this command line.
+        let (steps, max_minutes, out, stop_at, devices, device, strategy) = (
             args.steps,
             args.max_minutes,
             args.out.clone(),
             args.stop_at_step,
+            args.devices.clone(),
+            args.device,
+            args.strategy,
         );
         args = p.args.clone();
         args.steps = steps.max(args.steps);
         args.max_minutes = max_minutes;
         args.stop_at_step = stop_at;
         args.out = out;
+        (args.devices, args.device, args.strategy) = (devices, device, strategy);
         args.resume = true;
     }
+    let specs = args.device_list();
+    if let (Strategy::Ddp, [_]) = (args.strategy, specs.as_slice()) {
+        eprintln!("--strategy ddp with one device: trains on it alone");
+    }
+    let mut devices = Vec::new();
+    for spec in &specs {
+        devices.push(spec.open()?);
+        eprintln!("device {}: {spec}", devices.len() - 1);
+    }
+    let parts = devices.len();
+    let budget = args.batch_tokens / parts;
+    let main_device = devices[0].clone().autodiff();
+    let strategy = execution(devices, &specs, args.strategy)?;
+
     let mut pools = Pools::load(&data, args.outcome_step_labels)?;
     if let Some(f) = &args.extra {
         let dropped = pools.load_extra(f)?;
@@ -242,207 +376,204 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         pools.gsm8k_ref.len(),
         pools.math_ref.len(),
         pools.gsm8k_model.len(),
-        pools
-            .gsm8k_model
-            .iter()
-            .filter(|s| !s.labels.is_empty())
-            .count(),
-        pools
-            .gsm8k_model
-            .iter()
-            .filter(|s| s.first_error().is_some())
-            .count()
+        pools.gsm8k_model.iter().filter(|s| !s.labels.is_empty()).count(),
+        pools.gsm8k_model.iter().filter(|s| s.first_error().is_some()).count()
     );
     let tok_path = args.work.join(model_dir::TOKENIZER);
-    let ckpt_path = args.work.join("checkpoint.bpk");
-    let optim_path = args.work.join("optimizer.bpk");
-
-    let (
-        start_step,
-        mut loss_ema,
-        seconds_before,
-        mut commands,
-        tokenizer_json,
-        mut model,
-        mut optim,
-    ) = if let Some(p) = resumed {
-        let tokenizer_json = std::fs::read_to_string(&tok_path)?;
-        let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
-        let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
-        let model = load_weights(cfg.init(&device), std::fs::read(&ckpt_path)?)?;
-        let optim = AdamWConfig::new().with_weight_decay(0.01).init();
-        let optim = optim
-            .from_bytes(Bytes::from_bytes_vec(std::fs::read(&optim_path)?))
-            .map_err(|e| anyhow::anyhow!("optimizer checkpoint: {e:?}"))?;
-        eprintln!("resuming at step {} of {}", p.step, args.steps);
-        (
-            p.step,
-            p.loss_ema,
-            p.seconds,
-            p.commands,
-            tokenizer_json,
-            model,
-            optim,
-        )
-    } else {
-        let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
-            .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
-        let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        let mut texts: Vec<&str> = pools.texts().collect();
-        // The evaluation texts are tokenized too, so they read with the same pieces.
-        let eval_texts = evaluation_texts(&data)?;
-        texts.extend(eval_texts.iter().map(String::as_str));
-        texts.sort_unstable();
-        texts.dedup();
-        eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
-        let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
-        eprintln!(
-            "vocabulary: {} of {} pieces kept",
-            keep.len(),
-            full.get_vocab_size(false)
-        );
-        let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
-        let model = if args.from_scratch {
-            architecture(&args).init(&device)
+    let (first_step, loss_ema, seconds_before, mut commands, tokenizer_json, model) =
+        if let (Some(p), Some(epoch)) = (resumed, resumed_epoch) {
+            let tokenizer_json = std::fs::read_to_string(&tok_path)?;
+            let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
+            let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
+            let step = checkpointed_steps(&ckpt_dir, epoch)?;
+            eprintln!("resuming at step {step} of {} (checkpoint of epoch {epoch})", args.steps);
+            // The weights come from the checkpoint, which the Learner loads.
+            let model = cfg.init(&main_device);
+            (step, p.loss_ema, p.seconds, p.commands, tokenizer_json, model)
         } else {
-            pretrained::load_minilm(&args.minilm, architecture(&args), &device)?
+            let (tokenizer_json, model) = fresh_model(&args, &data, &pools, &main_device)?;
+            // A fresh run starts from no checkpoint of an earlier one.
+            let _ = std::fs::remove_dir_all(&ckpt_dir);
+            let _ = std::fs::remove_file(args.work.join("metrics.jsonl"));
+            std::fs::create_dir_all(&args.work)?;
+            model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
+            (0, None, 0.0, Vec::new(), tokenizer_json, model)
         };
-        let model = pretrained::prune_embeddings(model, &keep);
-        within_browser_budget(&model, args.layers)?;
-        std::fs::create_dir_all(&args.work)?;
-        model_dir::write_atomic(&tok_path, tokenizer_json.as_bytes())?;
-        (
-            0,
-            f64::NAN,
-            0.0,
-            Vec::new(),
-            tokenizer_json,
-            model,
-            AdamWConfig::new().with_weight_decay(0.01).init(),
-        )
-    };
     commands.push(command_line);
     let encoder = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
     let arch = architecture(&args).with_vocab_size(encoder.vocab_size());
-    device.seed(args.seed + start_step as u64);
-    let mut rng = StdRng::seed_from_u64(args.seed.wrapping_mul(1_000_003) + start_step as u64);
-
-    let bar = ProgressBar::new(args.steps as u64).with_position(start_step as u64);
-    bar.set_style(
-        ProgressStyle::with_template("train {bar:30} {pos}/{len} {msg} {elapsed}<{eta}")
-            .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    let t0 = Instant::now();
-    let mut step = start_step;
-    let save = |model: &Verifier,
-                optim: &ModuleOptimizer,
-                step: usize,
-                loss_ema: f64,
-                args: &TrainArgs|
-     -> Result<()> {
-        model_dir::write_atomic(&ckpt_path, &save_weights(model, false)?)?;
-        let ob = optim
-            .into_bytes()
-            .map_err(|e| anyhow::anyhow!("optimizer state: {e:?}"))?;
-        model_dir::write_atomic(&optim_path, &ob)?;
+    let write_progress = |step: usize, loss_ema: Option<f64>, seconds: f64| -> Result<()> {
         let p = Progress {
             step,
             args: args.clone(),
             loss_ema,
-            seconds: seconds_before + t0.elapsed().as_secs_f64(),
+            seconds,
             commands: commands.clone(),
         };
-        model_dir::write_atomic(&state_path, serde_json::to_string_pretty(&p)?.as_bytes())?;
-        Ok(())
+        model_dir::write_atomic(&state_path, serde_json::to_string_pretty(&p)?.as_bytes())
     };
-    let frozen_embeddings = !args.train_embeddings;
-    while step < args.steps {
-        if let Some(m) = args.max_minutes
-            && t0.elapsed().as_secs_f64() > m * 60.0
-        {
-            eprintln!("time limit reached at step {step}");
-            break;
-        }
-        if args.stop_at_step.is_some_and(|s| step >= s) {
-            eprintln!("stopping at step {step} (--stop-at-step)");
-            break;
-        }
-        // Draw a pool of examples, sort by length, take a length-homogeneous batch.
-        let mut items: Vec<Item> = Vec::new();
-        let mut longest = 0usize;
-        let mut tries = 0;
-        while tries < 200 {
-            tries += 1;
-            let Some(sol) = pools.sample(&args.mix, args.extra_weight, &mut rng) else {
-                continue;
-            };
-            let Some(item) = make_item(&encoder, &sol, args.max_train_tokens, args.neutral) else {
-                continue;
-            };
-            let len = item.window.ids.len().max(longest);
-            if (items.len() + 1) * len > args.batch_tokens && !items.is_empty() {
-                break;
-            }
-            longest = len;
-            items.push(item);
-        }
-        if frozen_embeddings {
-            model.embeddings.word_embeddings = model.embeddings.word_embeddings.clone().no_grad();
-        }
-        let (loss, np, no) = batch_loss(&model, &items, encoder.pad, args.orm_weight, &device);
-        let loss_value: f32 = loss.clone().into_scalar();
-        if !loss_value.is_finite() {
-            bail!("loss became {loss_value} at step {step}; lower --lr");
-        }
-        let grads = GradientsParams::from_grads(loss.backward(), &model);
-        model = optim.step(lr_at(&args, step), model, grads);
-        step += 1;
-        loss_ema = if loss_ema.is_nan() {
-            loss_value as f64
-        } else {
-            0.98 * loss_ema + 0.02 * loss_value as f64
-        };
-        bar.set_position(step as u64);
-        let msg = format!(
-            "loss {loss_ema:.4} ({} seqs x {longest}, {np} steps, {no} answers)",
-            items.len()
-        );
-        if bar.is_hidden() && (step % 10 == 0 || step == args.steps) {
-            eprintln!(
-                "step {step}/{} {msg} lr {:.2e} {:.0}s",
-                args.steps,
-                lr_at(&args, step - 1),
-                t0.elapsed().as_secs_f64()
-            );
-        }
-        bar.set_message(msg);
-        if step % args.checkpoint_every == 0 {
-            save(&model, &optim, step, loss_ema, &args)?;
-        }
+    write_progress(first_step, loss_ema, seconds_before)?;
+    main_device.seed(args.seed + first_step as u64);
+
+    let log = Arc::new(learner::RunLog::new(loss_ema, first_step));
+    let settings = Arc::new(learner::LossSettings {
+        pad: encoder.pad,
+        orm_weight: args.orm_weight,
+        freeze_embeddings: !args.train_embeddings,
+        parts,
+        log: log.clone(),
+    });
+    // The same slice whatever the devices (it is scored on the first one).
+    let valid = validation_batches(&data, &encoder, &args, args.batch_tokens)?;
+    let t0 = Instant::now();
+    let start_epoch = resumed_epoch.unwrap_or(0);
+    let epochs = start_epoch
+        + args
+            .steps
+            .saturating_sub(first_step)
+            .div_ceil(args.checkpoint_every);
+    let interrupter = burn::train::Interrupter::new();
+    let stop = Arc::new(learner::Stop {
+        at_step: args.stop_at_step.unwrap_or(args.steps).min(args.steps),
+        deadline: args
+            .max_minutes
+            .map(|m| t0 + std::time::Duration::from_secs_f64(m * 60.0)),
+        interrupter: interrupter.clone(),
+        reason: Default::default(),
+    });
+    let n_valid = valid.len();
+    let mixture = learner::Mixture {
+        pools,
+        encoder,
+        args: args.clone(),
+        batch_tokens: budget,
+    };
+    let loader = |source, per_epoch, parts, stop| {
+        Arc::new(learner::StepLoader::new(
+            source,
+            settings.clone(),
+            main_device.clone(),
+            per_epoch,
+            parts,
+            first_step,
+            stop,
+        ))
+    };
+    let train_loader = loader(
+        learner::Source::Mixture(Arc::new(mixture)),
+        args.checkpoint_every,
+        parts,
+        Some(stop.clone()),
+    );
+    let valid_loader = loader(learner::Source::Fixed(Arc::new(valid)), n_valid, 1, None);
+    let metrics_file = args.work.join("metrics.jsonl");
+    let renderer =
+        progress::BarRenderer::new(log.clone(), args.steps, first_step, metrics_file.clone());
+    let mut training = SupervisedTraining::new(&args.work, train_loader, valid_loader)
+        .metric_train_numeric(LossMetric::new())
+        .metric_valid_numeric(LossMetric::new())
+        .metric_valid_numeric(AurocMetric::binary())
+        .with_custom_checkpointers(
+            learner::AtomicCheckpointer::new(&ckpt_dir, "model"),
+            learner::AtomicCheckpointer::new(&ckpt_dir, "optim"),
+            learner::AtomicCheckpointer::new(&ckpt_dir, "scheduler"),
+        )
+        .with_checkpointing_strategy(KeepLastNCheckpoints::new(2))
+        .renderer(Box::new(renderer))
+        .with_interrupter(interrupter)
+        .with_training_strategy(strategy.into())
+        .num_epochs(epochs);
+    if let Some(e) = resumed_epoch {
+        training = training.checkpoint(e);
     }
-    save(&model, &optim, step, loss_ema, &args)?;
-    bar.finish();
+    let learner = Learner::new(
+        learner::TrainVerifier { verifier: model },
+        AdamWConfig::new().with_weight_decay(0.01).init(),
+        StepSchedule::new(&args),
+    );
+    let result = training.launch(learner);
+    if let Some(e) = result.error {
+        bail!("training failed: {e}");
+    }
+    if let Some((step, value)) = log.non_finite() {
+        bail!("loss became {value} at step {step}; lower --lr");
+    }
+    let step = log.last_step();
+    let reason = stop.reason.lock().ok().and_then(|r| r.clone());
+    if step < args.steps {
+        let why = reason.unwrap_or_else(|| "stop step reached".to_string());
+        eprintln!("stopping at step {step} ({why})");
+    }
+    let loss_ema = log.loss_ema();
     let seconds = seconds_before + t0.elapsed().as_secs_f64();
-    let model = model.valid();
+    let checkpointed = learner::last_complete_epoch(&ckpt_dir)
+        .map(|e| checkpointed_steps(&ckpt_dir, e))
+        .transpose()?
+        .unwrap_or(first_step);
+    write_progress(checkpointed, loss_ema, seconds)?;
+    let rows = progress::read_rows(&metrics_file)?;
+    let plot = args.work.join("training.svg");
+    if let Err(e) = progress::plot(&plot, &rows) {
+        eprintln!("no training plot: {e:#}");
+    }
     let config = unevaluated_config(
         arch,
-        encoder.limits.clone(),
+        Limits::default(),
         serde_json::json!({
             // A resumed run: every command that trained it, runnable in order.
             "command": commands.join(" && "),
             "steps": step,
             "loss_ema": loss_ema,
             "cpu_seconds": seconds,
+            "engine": "burn-train Learner",
+            "devices": specs.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "validation": rows.last().map(|r| &r.valid),
             "args": args,
         }),
     );
-    write_model(&args.out, &model, &config, &tokenizer_json)?;
+    write_model(&args.out, &result.model.verifier, &config, &tokenizer_json)?;
     eprintln!(
-        "wrote {} (threshold 0.5 until `prm eval --update-model` chooses one)",
-        args.out.display()
+        "wrote {} (threshold 0.5 until `prm eval --update-model` chooses one); curves in {}",
+        args.out.display(),
+        plot.display()
     );
     Ok(())
+}
+
+/// The pretrained MiniLM (or random weights) with the vocabulary pruned to the pieces the data
+/// uses, and its tokenizer.
+fn fresh_model(
+    args: &TrainArgs,
+    data: &DataDir,
+    pools: &Pools,
+    device: &Device,
+) -> Result<(String, Verifier)> {
+    let full_json = std::fs::read_to_string(args.minilm.join("tokenizer.json"))
+        .with_context(|| format!("cannot read {}/tokenizer.json", args.minilm.display()))?;
+    let full = tokenizers::Tokenizer::from_bytes(full_json.as_bytes())
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut texts: Vec<&str> = pools.texts().collect();
+    // The evaluation texts are tokenized too, so they read with the same pieces.
+    let eval_texts = evaluation_texts(data)?;
+    texts.extend(eval_texts.iter().map(String::as_str));
+    texts.sort_unstable();
+    texts.dedup();
+    eprintln!("pruning the vocabulary over {} distinct texts", texts.len());
+    let keep = pretrained::used_token_ids(&full, texts.into_iter())?;
+    eprintln!(
+        "vocabulary: {} of {} pieces kept",
+        keep.len(),
+        full.get_vocab_size(false)
+    );
+    let tokenizer_json = pretrained::pruned_tokenizer_json(&full_json, &keep)?;
+    let model = if args.from_scratch {
+        architecture(args).init(device)
+    } else {
+        pretrained::load_minilm(&args.minilm, architecture(args), device)?
+    };
+    let model = pretrained::prune_embeddings(model, &keep);
+    within_browser_budget(&model, args.layers)?;
+    Ok((tokenizer_json, model))
 }
 
 /// The config of a model no evaluation has tuned yet: threshold 0.5, no prior, no calibration,
@@ -522,7 +653,8 @@ mod tests {
 
     fn lrs(schedule: &str) -> Vec<f64> {
         let args = Cli::parse_from(["prm", "--steps", "200", "--schedule", schedule]).train;
-        (0..200).map(|s| lr_at(&args, s)).collect()
+        let schedule = StepSchedule::new(&args);
+        (0..200).map(|s| schedule.at(s)).collect()
     }
 
     #[test]

@@ -1,0 +1,235 @@
+//! How a training run shows and keeps its progress: burn-train's renderer as an indicatif bar
+//! (loss, batch shape), each epoch's validation metrics appended to `WORK/metrics.jsonl`, and
+//! the curves drawn to `WORK/training.svg`.
+
+use std::{
+    collections::HashMap,
+    io::Write,
+    path::{Path, PathBuf},
+    sync::Arc,
+};
+
+use anyhow::{Result, anyhow};
+use burn::train::{
+    logger::{EvaluationProgressLogger, TrainingProgressLogger},
+    metric::{MetricDefinition, MetricId},
+    renderer::{
+        EvaluationName, MetricState, MetricsRenderer, MetricsRendererEvaluation,
+        MetricsRendererTraining,
+    },
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use plotters::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use super::learner::RunLog;
+
+/// One epoch's row of `metrics.jsonl`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct EpochRow {
+    pub epoch: usize,
+    /// Optimizer steps taken by the end of the epoch.
+    pub step: usize,
+    /// Training loss (moving average) at that step.
+    pub train_loss: Option<f64>,
+    /// Validation metrics by name (burn-train's: "Loss", "AUROC" in %).
+    pub valid: HashMap<String, f64>,
+}
+
+pub struct BarRenderer {
+    bar: ProgressBar,
+    log: Arc<RunLog>,
+    names: HashMap<MetricId, String>,
+    valid: HashMap<String, f64>,
+    metrics_file: PathBuf,
+}
+
+impl BarRenderer {
+    pub fn new(log: Arc<RunLog>, steps: usize, start: usize, metrics_file: PathBuf) -> Self {
+        let bar = ProgressBar::new(steps as u64).with_position(start as u64);
+        bar.set_style(
+            ProgressStyle::with_template("train {bar:30} {pos}/{len} {msg} {elapsed}<{eta}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        BarRenderer {
+            bar,
+            log,
+            names: HashMap::new(),
+            valid: HashMap::new(),
+            metrics_file,
+        }
+    }
+
+    fn append(&self, row: &EpochRow) -> Result<()> {
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.metrics_file)?;
+        writeln!(f, "{}", serde_json::to_string(row)?)?;
+        Ok(())
+    }
+}
+
+impl MetricsRendererTraining for BarRenderer {
+    fn update_train(&mut self, _state: MetricState) {}
+
+    fn update_valid(&mut self, state: MetricState) {
+        // The last value of the epoch is the epoch's (its final entry, once computed).
+        if let MetricState::Numeric(entry, Some(value)) = state
+            && let Some(name) = self.names.get(&entry.metric_id)
+        {
+            self.valid.insert(name.clone(), value.current());
+        }
+    }
+}
+
+impl MetricsRendererEvaluation for BarRenderer {
+    fn update_test(&mut self, _name: EvaluationName, _state: MetricState) {}
+}
+
+impl TrainingProgressLogger for BarRenderer {
+    fn start(&mut self, _epochs: usize, _start: usize, _items: Option<usize>, _label: Option<&str>) {}
+
+    fn update_epoch(&mut self, epoch: usize) {
+        let row = EpochRow {
+            epoch,
+            step: self.log.last_step(),
+            train_loss: self.log.loss_ema(),
+            valid: std::mem::take(&mut self.valid),
+        };
+        let shown: Vec<String> = row
+            .valid
+            .iter()
+            .map(|(k, v)| format!("{k} {v:.4}"))
+            .collect();
+        self.bar.println(format!(
+            "epoch {} (step {}): validation {}",
+            row.epoch,
+            row.step,
+            shown.join(", ")
+        ));
+        if let Err(e) = self.append(&row) {
+            self.bar.println(format!("cannot append to {}: {e:#}", self.metrics_file.display()));
+        }
+    }
+
+    fn start_split(&mut self, _split: &str, _total: usize) {}
+
+    fn update_split(&mut self, _items: usize) {
+        let step = self.log.last_step();
+        if step > self.bar.position() as usize {
+            self.bar.set_position(step as u64);
+            let msg = self.log.message();
+            if self.bar.is_hidden() && step % 10 == 0 {
+                eprintln!("step {step}/{} {msg}", self.bar.length().unwrap_or(0));
+            }
+            self.bar.set_message(msg);
+        }
+    }
+
+    fn end_split(&mut self) {}
+
+    fn end(&mut self) {
+        self.bar.finish();
+    }
+
+    fn log_event_training(&mut self, _event: String) {}
+}
+
+impl EvaluationProgressLogger for BarRenderer {
+    fn start_global_progress(&mut self, _total: usize) {}
+    fn start_test(&mut self, _name: &str, _total: usize) {}
+    fn update_test_progress(&mut self, _items: usize) {}
+    fn end_test(&mut self) {}
+    fn end_global_progress(&mut self) {}
+    fn log_event_evaluation(&mut self, _event: String) {}
+}
+
+impl MetricsRenderer for BarRenderer {
+    fn manual_close(&mut self) {}
+
+    fn register_metric(&mut self, definition: MetricDefinition) {
+        // "AUROC [Micro]" is kept as "AUROC".
+        let name = definition.name.split(' ').next().unwrap_or_default().to_string();
+        self.names.insert(definition.metric_id.clone(), name);
+    }
+}
+
+/// Every epoch row of a run (resumed runs included).
+pub fn read_rows(path: &Path) -> Result<Vec<EpochRow>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).map_err(|e| anyhow!("{}: {e}", path.display())))
+        .collect()
+}
+
+fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("plot: {e:?}")
+}
+
+/// Training loss, validation loss (left axis) and validation step AUC (right axis) by step.
+pub fn plot(path: &Path, rows: &[EpochRow]) -> Result<()> {
+    let last = rows.iter().map(|r| r.step).max().unwrap_or(1).max(1) as f64;
+    let series = |f: &dyn Fn(&EpochRow) -> Option<f64>| -> Vec<(f64, f64)> {
+        rows.iter().filter_map(|r| Some((r.step as f64, f(r)?))).collect()
+    };
+    let train = series(&|r| r.train_loss);
+    let valid = series(&|r| r.valid.get("Loss").copied());
+    let auc = series(&|r| r.valid.get("AUROC").map(|v| v / 100.0));
+    let top = train
+        .iter()
+        .chain(&valid)
+        .map(|p| p.1)
+        .fold(0.1f64, f64::max)
+        * 1.1;
+    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
+    root.fill(&WHITE).map_err(err)?;
+    let mut chart = ChartBuilder::on(&root)
+        .caption("Training", ("sans-serif", 20))
+        .margin(10)
+        .x_label_area_size(35)
+        .y_label_area_size(50)
+        .right_y_label_area_size(50)
+        .build_cartesian_2d(0f64..last, 0f64..top)
+        .map_err(err)?
+        .set_secondary_coord(0f64..last, 0f64..1f64);
+    chart
+        .configure_mesh()
+        .x_desc("optimizer step")
+        .y_desc("loss")
+        .draw()
+        .map_err(err)?;
+    chart
+        .configure_secondary_axes()
+        .y_desc("validation step AUC")
+        .draw()
+        .map_err(err)?;
+    chart
+        .draw_series(LineSeries::new(train, &BLUE))
+        .map_err(err)?
+        .label("training loss (moving average)")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
+    chart
+        .draw_series(LineSeries::new(valid, &RED))
+        .map_err(err)?
+        .label("validation loss")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
+    chart
+        .draw_secondary_series(LineSeries::new(auc, &GREEN))
+        .map_err(err)?
+        .label("validation step AUC")
+        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN));
+    chart
+        .configure_series_labels()
+        .background_style(WHITE.mix(0.8))
+        .border_style(BLACK)
+        .draw()
+        .map_err(err)?;
+    root.present().map_err(err)?;
+    Ok(())
+}
