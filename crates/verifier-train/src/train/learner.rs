@@ -312,6 +312,19 @@ impl<R: Checkpoint> Checkpointer<R> for AtomicCheckpointer {
 /// The names of the three checkpoint files of an epoch.
 pub const CHECKPOINT_NAMES: [&str; 3] = ["model", "optim", "scheduler"];
 
+/// Remove the temporary files a killed run left half-written in `dir` (a checkpoint is renamed
+/// into place only once complete, so none of them is a checkpoint).
+pub fn remove_stale_temporaries(dir: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .filter(|e| std::fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 /// The last epoch whose three checkpoint files are all there.
 pub fn last_complete_epoch(dir: &Path) -> Option<usize> {
     let entries = std::fs::read_dir(dir).ok()?;

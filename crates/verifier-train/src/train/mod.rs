@@ -317,7 +317,13 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     let state_path = args.work.join("progress.json");
     let ckpt_dir = args.work.join("checkpoint");
     let resumed_epoch = match args.resume {
-        true => learner::last_complete_epoch(&ckpt_dir),
+        true => {
+            let stale = learner::remove_stale_temporaries(&ckpt_dir);
+            if stale > 0 {
+                eprintln!("removed {stale} half-written checkpoint file(s) of a killed run");
+            }
+            learner::last_complete_epoch(&ckpt_dir)
+        }
         false => None,
     };
     let resumed: Option<Progress> = match resumed_epoch {
