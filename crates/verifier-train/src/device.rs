@@ -168,3 +168,26 @@ pub fn serve(args: ServeArgs) -> Result<()> {
         .serve(burn::server::WebSocketTransport::new(args.port))
         .map_err(|e| anyhow::anyhow!("serve-device on port {}: {e}", args.port))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::DeviceSpec;
+
+    #[test]
+    fn device_lists_parse_print_back_and_refuse_what_is_not_a_device() -> Result<(), String> {
+        for (text, spec) in [
+            ("cpu", DeviceSpec::Cpu),
+            ("wgpu", DeviceSpec::Wgpu(None)),
+            ("wgpu:1", DeviceSpec::Wgpu(Some(1))),
+            ("cuda:0", DeviceSpec::Cuda(0)),
+            ("remote:ws://10.0.0.2:3000", DeviceSpec::Remote("ws://10.0.0.2:3000".into())),
+        ] {
+            assert_eq!(text.parse::<DeviceSpec>()?, spec);
+            assert_eq!(spec.to_string(), text);
+        }
+        for bad in ["gpu", "cuda:x", "remote:", "remote:http://host:1", "remote:ws://"] {
+            assert!(bad.parse::<DeviceSpec>().is_err(), "{bad} was accepted");
+        }
+        Ok(())
+    }
+}

@@ -457,14 +457,25 @@ impl StepLoader {
         if let Source::Fixed(_) = self.source {
             return self.range.clone().map(|i| (0, i)).collect();
         }
-        let base = self.first_step + epoch * self.per_epoch;
         let limit = self.stop.as_ref().map_or(usize::MAX, |s| s.at_step);
-        self.range
-            .clone()
-            .map(|i| (base + i % self.per_epoch, i / self.per_epoch))
-            .filter(|&(step, _)| step < limit)
-            .collect()
+        step_items(self.range.clone(), self.per_epoch, self.first_step, epoch, limit)
     }
+}
+
+/// Item `i` of an epoch of `per_epoch` steps is step `i mod per_epoch` of that epoch, for device
+/// `i / per_epoch`; steps from `limit` on are not taken.
+fn step_items(
+    range: std::ops::Range<usize>,
+    per_epoch: usize,
+    first_step: usize,
+    epoch: usize,
+    limit: usize,
+) -> Vec<(usize, usize)> {
+    let base = first_step + epoch * per_epoch;
+    range
+        .map(|i| (base + i % per_epoch, i / per_epoch))
+        .filter(|&(step, _)| step < limit)
+        .collect()
 }
 
 impl burn::data::dataloader::DataLoader<StepBatch> for StepLoader {
@@ -538,5 +549,62 @@ impl Iterator for StepIter<'_> {
 impl burn::data::dataloader::DataLoaderIterator<StepBatch> for StepIter<'_> {
     fn progress(&self) -> burn::data::dataloader::Progress {
         burn::data::dataloader::Progress::new(self.done, self.total, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use burn::lr_scheduler::module_lr_scheduler::ModuleLrScheduler;
+
+    use super::*;
+
+    #[test]
+    fn each_device_takes_its_own_batch_of_every_step_and_the_stop_step_ends_the_run() {
+        // Two devices, 3 steps an epoch, starting at step 10: burn splits the 6 items in halves.
+        assert_eq!(step_items(0..3, 3, 10, 0, usize::MAX), vec![(10, 0), (11, 0), (12, 0)]);
+        assert_eq!(step_items(3..6, 3, 10, 0, usize::MAX), vec![(10, 1), (11, 1), (12, 1)]);
+        assert_eq!(step_items(3..6, 3, 10, 1, usize::MAX), vec![(13, 1), (14, 1), (15, 1)]);
+        // --stop-at-step 14: the second epoch ends early, the third has nothing left
+        assert_eq!(step_items(0..6, 3, 10, 1, 14), vec![(13, 0), (13, 1)]);
+        assert!(step_items(0..6, 3, 10, 2, 14).is_empty());
+    }
+
+    #[test]
+    fn the_schedule_record_carries_the_steps_taken_through_the_learners_wrapper() {
+        let new = || StepSchedule {
+            peak: 5e-5,
+            steps: 200,
+            schedule: Schedule::Cosine,
+            taken: 0,
+        };
+        let mut schedule = new();
+        let lrs: Vec<f64> = (0..30).map(|_| schedule.step()).collect();
+        assert_eq!(lrs[0], schedule.at(0));
+        assert_eq!(lrs[29], schedule.at(29));
+        let mut wrapped = ModuleLrScheduler::new(schedule.clone());
+        let _ = wrapped.step();
+        let record = wrapped.to_record();
+        assert_eq!(StepSchedule::taken(&record), Some(31));
+        let mut restored = new();
+        restored.load_record(record.record("0"));
+        assert_eq!(restored.step(), schedule.at(31));
+    }
+
+    #[test]
+    fn only_an_epoch_with_all_three_files_is_resumed_from() -> std::io::Result<()> {
+        let dir = std::env::temp_dir().join(format!("prm-ckpt-test-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir)?;
+        assert_eq!(last_complete_epoch(&dir), None);
+        for name in CHECKPOINT_NAMES {
+            std::fs::write(AtomicCheckpointer::path(&dir, name, 3), b"x")?;
+        }
+        std::fs::write(AtomicCheckpointer::path(&dir, "model", 4), b"x")?;
+        std::fs::write(AtomicCheckpointer::path(&dir, "scheduler", 4), b"x")?;
+        std::fs::write(dir.join(".optim-4.bpk.tmp-123"), b"half")?;
+        assert_eq!(last_complete_epoch(&dir), Some(3));
+        assert_eq!(remove_stale_temporaries(&dir), 1);
+        assert_eq!(last_complete_epoch(&dir), Some(3));
+        std::fs::remove_dir_all(&dir)
     }
 }
