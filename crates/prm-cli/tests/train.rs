@@ -80,8 +80,9 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(rows.len(), 2, "{metrics}");
-    assert!(rows[1]["valid"]["Loss"].as_f64().is_some(), "{metrics}");
-    assert!(rows[1]["valid"]["AUROC"].as_f64().is_some(), "{metrics}");
+    assert!(rows[1]["valid"]["loss"].as_f64().is_some(), "{metrics}");
+    let auc = rows[1]["valid"]["step_auc"].as_f64();
+    assert!(auc.is_some_and(|a| (0.0..=1.0).contains(&a)), "{metrics}");
     assert!(work.join("training.svg").is_file());
 
     let o = train(&work, "3", &["--resume"]);

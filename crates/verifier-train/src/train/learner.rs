@@ -52,6 +52,8 @@ pub struct StepBatch {
 pub struct LossSettings {
     pub pad: u32,
     pub orm_weight: f64,
+    /// Weight of the localisation loss (`--localisation-weight`).
+    pub localisation_weight: f64,
     pub freeze_embeddings: bool,
     /// Devices training together (each step's loss is the mean of theirs).
     pub parts: usize,
@@ -97,7 +99,8 @@ impl TrainVerifier {
             model.embeddings.word_embeddings = model.embeddings.word_embeddings.no_grad();
         }
         let s = &batch.settings;
-        let out = batch_loss(&model, &batch.items, s.pad, s.orm_weight, &batch.device);
+        let weights = (s.orm_weight, s.localisation_weight);
+        let out = batch_loss(&model, &batch.items, s.pad, weights, &batch.device);
         let k = out.step_labels.len();
         let scores = burn::tensor::activation::sigmoid(out.step_logits.detach()).reshape([k, 1]);
         let labels = Tensor::<2, Bool>::from_data(TensorData::new(out.step_labels, [k, 1]), &batch.device);

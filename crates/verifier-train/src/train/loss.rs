@@ -32,13 +32,37 @@ pub(super) struct BatchLoss {
     pub(super) answers: usize,
 }
 
+/// Localisation (exercise mode's question: given that the solution is wrong, which step is the
+/// first wrong one?): for each solution whose supervised steps end in a wrong one, the
+/// cross-entropy of a softmax over its steps' "wrongness" (minus the step logit) against that
+/// step. `groups`: per solution, the flat positions of its supervised steps, the wrong one last.
+fn localisation(prm: Tensor<1>, groups: &[Vec<i64>], device: &Device) -> Option<Tensor<1>> {
+    let g = groups.len();
+    let l = groups.iter().map(Vec::len).max()?;
+    let (mut idx, mut mask, mut target) = (Vec::new(), Vec::new(), Vec::new());
+    for positions in groups {
+        for j in 0..l {
+            idx.push(positions.get(j).copied().unwrap_or(0));
+            mask.push(if j < positions.len() { 0.0 } else { -1e4 });
+            target.push(f32::from(u8::from(j + 1 == positions.len())));
+        }
+    }
+    let idx = Tensor::<1, Int>::from_data(TensorData::new(idx, [g * l]), device);
+    let wrongness = prm.select(0, idx).neg().reshape([g, l])
+        + Tensor::<2>::from_data(TensorData::new(mask, [g, l]), device);
+    let logp = burn::tensor::activation::log_softmax(wrongness, 1);
+    let target = Tensor::<2>::from_data(TensorData::new(target, [g, l]), device);
+    Some((logp * target).sum().neg() / g as f64)
+}
+
 pub(super) fn batch_loss(
     model: &Verifier,
     items: &[Item],
     pad: u32,
-    orm_weight: f64,
+    weights: (f64, f64),
     device: &Device,
 ) -> BatchLoss {
+    let (orm_weight, localisation_weight) = weights;
     let refs: Vec<&WindowInput> = items.iter().map(|i| &i.window).collect();
     let (ids, blocks) = verifier_core::scorer::pack(&refs, pad, device);
     let t = ids.dims()[1];
@@ -46,7 +70,18 @@ pub(super) fn batch_loss(
     let mut flat = Vec::new();
     let (mut yp, mut wp, mut yo, mut wo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut supervised, mut step_labels) = (Vec::new(), Vec::new());
+    let mut groups: Vec<Vec<i64>> = Vec::new();
     for (b, it) in items.iter().enumerate() {
+        // the supervised steps of a solution that ends in a wrong one (cut at its first error)
+        let first = flat.len();
+        let labelled: Vec<i64> = (0..it.window.markers.len())
+            .filter(|&j| it.prm[j].is_some())
+            .map(|j| (first + j) as i64)
+            .collect();
+        let last_wrong = it.prm.iter().rev().flatten().next() == Some(&false);
+        if last_wrong && labelled.len() > 1 {
+            groups.push(labelled);
+        }
         for (j, &m) in it.window.markers.iter().enumerate() {
             let (p, o) = (it.prm[j], it.orm[j]);
             if let Some(label) = p {
@@ -69,12 +104,36 @@ pub(super) fn batch_loss(
     let step_logits = prm
         .clone()
         .select(0, Tensor::<1, Int>::from_data(TensorData::new(supervised, [k]), device));
-    let loss = bce(prm, floats(yp, device), floats(wp, device))
+    let mut loss = bce(prm.clone(), floats(yp, device), floats(wp, device))
         + bce(orm, floats(yo, device), floats(wo, device)) * orm_weight;
+    if localisation_weight > 0.0
+        && let Some(l) = localisation(prm, &groups, device)
+    {
+        loss = loss + l * localisation_weight;
+    }
     BatchLoss {
         loss,
         step_logits,
         step_labels,
         answers,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_localisation_loss_is_the_cross_entropy_of_the_first_wrong_step() {
+        let device = Device::flex();
+        let prm = floats(vec![2.0, 1.0, -1.0, 0.5, -0.5], &device);
+        let groups = vec![vec![0, 1, 2], vec![3, 4]];
+        let lse = |v: &[f64]| v.iter().map(|x| x.exp()).sum::<f64>().ln();
+        let expect = -((1.0 - lse(&[-2.0, -1.0, 1.0])) + (0.5 - lse(&[-0.5, 0.5]))) / 2.0;
+        let got: f32 = localisation(prm.clone(), &groups, &device)
+            .map(|l| l.into_scalar())
+            .unwrap_or(f32::NAN);
+        assert!((f64::from(got) - expect).abs() < 1e-5, "{got} vs {expect}");
+        assert!(localisation(prm, &[], &device).is_none());
     }
 }

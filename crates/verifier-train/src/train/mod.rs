@@ -69,6 +69,11 @@ pub struct TrainArgs {
     /// Weight of the ORM loss next to the PRM loss.
     #[arg(long, default_value_t = 0.5)]
     pub orm_weight: f64,
+    /// Weight of a localisation loss beside them: in each solution that ends in a wrong step,
+    /// a softmax over its steps should pick that step (0: off).
+    #[arg(long, default_value_t = 0.0)]
+    #[serde(default)]
+    pub localisation_weight: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Checkpoint every this many steps.
@@ -425,6 +430,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     let settings = Arc::new(learner::LossSettings {
         pad: encoder.pad,
         orm_weight: args.orm_weight,
+        localisation_weight: args.localisation_weight,
         freeze_embeddings: !args.train_embeddings,
         parts,
         log: log.clone(),

@@ -32,7 +32,7 @@ pub struct EpochRow {
     pub step: usize,
     /// Training loss (moving average) at that step.
     pub train_loss: Option<f64>,
-    /// Validation metrics by name (burn-train's: "Loss", "AUROC" in %).
+    /// Validation metrics: "loss" and "step_auc" (the step scores' ROC AUC, 0 to 1).
     pub valid: HashMap<String, f64>,
 }
 
@@ -78,7 +78,9 @@ impl MetricsRendererTraining for BarRenderer {
         if let MetricState::Numeric(entry, Some(value)) = state
             && let Some(name) = self.names.get(&entry.metric_id)
         {
-            self.valid.insert(name.clone(), value.current());
+            let v = value.current();
+            let v = if name == "step_auc" { v / 100.0 } else { v };
+            self.valid.insert(name.clone(), v);
         }
     }
 }
@@ -149,9 +151,13 @@ impl MetricsRenderer for BarRenderer {
     fn manual_close(&mut self) {}
 
     fn register_metric(&mut self, definition: MetricDefinition) {
-        // "AUROC [Micro]" is kept as "AUROC".
-        let name = definition.name.split(' ').next().unwrap_or_default().to_string();
-        self.names.insert(definition.metric_id.clone(), name);
+        // burn-train's names ("Loss", "AUROC [Macro]", in %) as this run's log keeps them.
+        let name = match definition.name.split(' ').next().unwrap_or_default() {
+            "Loss" => "loss",
+            "AUROC" => "step_auc",
+            other => other,
+        };
+        self.names.insert(definition.metric_id.clone(), name.to_string());
     }
 }
 
@@ -179,8 +185,8 @@ pub fn plot(path: &Path, rows: &[EpochRow]) -> Result<()> {
         rows.iter().filter_map(|r| Some((r.step as f64, f(r)?))).collect()
     };
     let train = series(&|r| r.train_loss);
-    let valid = series(&|r| r.valid.get("Loss").copied());
-    let auc = series(&|r| r.valid.get("AUROC").map(|v| v / 100.0));
+    let valid = series(&|r| r.valid.get("loss").copied());
+    let auc = series(&|r| r.valid.get("step_auc").copied());
     let top = train
         .iter()
         .chain(&valid)
