@@ -8,7 +8,11 @@ use std::path::Path;
 use common::{assert_clean_error, prm, root, stderr};
 
 fn fixture(name: &str) -> String {
-    root().join("tests/fixtures").join(name).display().to_string()
+    root()
+        .join("tests/fixtures")
+        .join(name)
+        .display()
+        .to_string()
 }
 
 /// The data folder, if it is there (tests that need it skip with one line otherwise).
@@ -27,7 +31,15 @@ fn data() -> Option<String> {
 fn select_chooses_convincing_wrong_answers_first_and_skips_a_bad_line() {
     let out = std::env::temp_dir().join(format!("prm-select-{}.jsonl", std::process::id()));
     let o = prm()
-        .args(["select", "--pool", &fixture("pool.jsonl"), "--n", "4", "--json", "--out"])
+        .args([
+            "select",
+            "--pool",
+            &fixture("pool.jsonl"),
+            "--n",
+            "4",
+            "--json",
+            "--out",
+        ])
         .arg(&out)
         .output()
         .unwrap();
@@ -38,13 +50,30 @@ fn select_chooses_convincing_wrong_answers_first_and_skips_a_bad_line() {
     let chosen: Vec<serde_json::Value> = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(chosen.len(), 4);
     // round(0.8 x 4) = 3 wrong answers by PRM score, then the most convincing of the rest
-    let reasons: Vec<&str> = chosen.iter().map(|c| c["reason"].as_str().unwrap()).collect();
-    assert_eq!(reasons, ["convincing-wrong", "convincing-wrong", "convincing-wrong", "convincing"]);
+    let reasons: Vec<&str> = chosen
+        .iter()
+        .map(|c| c["reason"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            "convincing-wrong",
+            "convincing-wrong",
+            "convincing-wrong",
+            "convincing"
+        ]
+    );
     for c in &chosen[..3] {
         assert_eq!(c["answer_correct"], false);
     }
-    let scores: Vec<f64> = chosen[..3].iter().map(|c| c["prm_score"].as_f64().unwrap()).collect();
-    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "by PRM score: {scores:?}");
+    let scores: Vec<f64> = chosen[..3]
+        .iter()
+        .map(|c| c["prm_score"].as_f64().unwrap())
+        .collect();
+    assert!(
+        scores.windows(2).all(|w| w[0] >= w[1]),
+        "by PRM score: {scores:?}"
+    );
     // the file for the labelling page: the same solutions, one per line, with their verdicts
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&out)
         .unwrap()
@@ -52,11 +81,18 @@ fn select_chooses_convincing_wrong_answers_first_and_skips_a_bad_line() {
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
     assert_eq!(lines, chosen);
-    assert!(lines.iter().all(|l| l["steps"].as_array().is_some_and(|s| !s.is_empty())
-        && l["verdict"]["steps"].is_array()));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["steps"].as_array().is_some_and(|s| !s.is_empty())
+                && l["verdict"]["steps"].is_array())
+    );
     std::fs::remove_file(&out).ok();
 
-    let o = prm().args(["select", "--pool", "/nonexistent.jsonl", "--n", "2"]).output().unwrap();
+    let o = prm()
+        .args(["select", "--pool", "/nonexistent.jsonl", "--n", "2"])
+        .output()
+        .unwrap();
     assert_clean_error(&o, "cannot read");
 }
 
@@ -77,14 +113,24 @@ fn search_walks_a_users_tree_and_refuses_a_bad_one() {
     }
     let chosen = w["chosen"].as_array().unwrap();
     assert!(!chosen.is_empty());
-    assert!(chosen.last().unwrap().as_str().unwrap().starts_with("The answer is"));
+    assert!(
+        chosen
+            .last()
+            .unwrap()
+            .as_str()
+            .unwrap()
+            .starts_with("The answer is")
+    );
     if w["found"] == true {
         let last = events.last().unwrap();
         assert_eq!(last["kind"], "visit");
         assert_eq!(last["path"], w["path"]);
     }
     // the table
-    let o = prm().args(["search", "--tree", &fixture("tree.json")]).output().unwrap();
+    let o = prm()
+        .args(["search", "--tree", &fixture("tree.json")])
+        .output()
+        .unwrap();
     assert!(String::from_utf8_lossy(&o.stdout).contains("chosen path"));
 
     let bad = std::env::temp_dir().join(format!("prm-bad-tree-{}.json", std::process::id()));
@@ -104,7 +150,14 @@ fn search_over_prm800k_test_trees_reports_every_walk() {
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(r["trees"], 3);
-    for k in ["prm", "random", "greedy", "orm", "prm_found", "prm_correct_answer"] {
+    for k in [
+        "prm",
+        "random",
+        "greedy",
+        "orm",
+        "prm_found",
+        "prm_correct_answer",
+    ] {
         let v = r[k].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&v), "{k} = {v}");
     }
@@ -116,7 +169,12 @@ fn search_over_prm800k_test_trees_reports_every_walk() {
 fn label_like_an_educator(chosen: &[serde_json::Value]) -> String {
     let mut out = String::new();
     for c in chosen {
-        let steps: Vec<&str> = c["steps"].as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
+        let steps: Vec<&str> = c["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap())
+            .collect();
         let bad = c["verdict"]["first_bad_step"].as_u64().map(|b| b as usize);
         let last = match (c["answer_correct"].as_bool(), bad) {
             (Some(false), Some(b)) => b,
@@ -153,14 +211,28 @@ fn the_labelling_loop_round_trips_select_label_train_score() {
             .arg("--out")
             .arg(work.join(run).join("model"))
             .args(["--steps", "2", "--layers", "1", "--batch-tokens", "256"])
-            .args(["--max-train-tokens", "128", "--extra", extra, "--extra-weight", "0.5"])
+            .args([
+                "--max-train-tokens",
+                "128",
+                "--extra",
+                extra,
+                "--extra-weight",
+                "0.5",
+            ])
             .output()
             .unwrap()
     };
     // select -> label -> train --extra -> score
     std::fs::create_dir_all(&work).unwrap();
     let o = prm()
-        .args(["select", "--pool", &fixture("pool.jsonl"), "--n", "3", "--json"])
+        .args([
+            "select",
+            "--pool",
+            &fixture("pool.jsonl"),
+            "--n",
+            "3",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
@@ -172,7 +244,10 @@ fn the_labelling_loop_round_trips_select_label_train_score() {
     let err = stderr(&o);
     assert!(o.status.success(), "{err}");
     let n = rows.lines().count();
-    assert!(err.contains(&format!("{n} rated rows, 50% of the draws")), "{err}");
+    assert!(
+        err.contains(&format!("{n} rated rows, 50% of the draws")),
+        "{err}"
+    );
     // the page's own export (tests/fixtures/labels.jsonl, checked by the e2e test) reads too
     let o = train(&fixture("labels.jsonl"), "page");
     assert!(o.status.success(), "{}", stderr(&o));

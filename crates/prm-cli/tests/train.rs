@@ -172,7 +172,10 @@ fn a_run_killed_mid_way_resumes_from_its_last_checkpoint() {
             .all(|f| work.join(format!("checkpoint/{f}-{e}.bpk")).exists())
     };
     while !(2..=400).any(complete) {
-        assert!(std::time::Instant::now() < deadline, "no checkpoint in 10 minutes");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint in 10 minutes"
+        );
         assert!(child.try_wait().unwrap().is_none(), "the run ended early");
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
@@ -223,7 +226,10 @@ fn serve(port: u16) -> Server {
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "serve-device did not listen on {port}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "serve-device did not listen on {port}"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     Server(child)
@@ -242,7 +248,14 @@ fn two_lent_devices_train_one_model_data_parallel() {
     let o = train(
         &work,
         "2",
-        &["--layers", "1", "--valid-batches", "1", "--devices", &devices],
+        &[
+            "--layers",
+            "1",
+            "--valid-batches",
+            "1",
+            "--devices",
+            &devices,
+        ],
     );
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(o.status.success(), "{err}");
@@ -251,8 +264,15 @@ fn two_lent_devices_train_one_model_data_parallel() {
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["training"]["steps"], 2, "{config}");
-    assert_eq!(config["training"]["devices"].as_array().map(Vec::len), Some(2));
-    assert!(config["training"]["loss_ema"].as_f64().is_some_and(f64::is_finite));
+    assert_eq!(
+        config["training"]["devices"].as_array().map(Vec::len),
+        Some(2)
+    );
+    assert!(
+        config["training"]["loss_ema"]
+            .as_f64()
+            .is_some_and(f64::is_finite)
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_prm"))
         .args(["score", "--json", "--model"])
         .arg(&model)
@@ -276,10 +296,22 @@ fn train_rejects_bad_layer_counts_and_mixtures_before_any_work() {
         (&["--layers", "12"][..], "over the browser budget"),
         (&["--mix", "0,0,0,0,0,0"][..], "not all zero"),
         (&["--mix", "1,0,0,0,-1,1"][..], "not negative"),
-        (&["--devices", "tpu:0"][..], "a device is cpu, wgpu:N, cuda:N or remote:ws://HOST:PORT"),
-        (&["--devices", "remote:http://x"][..], "remote:ws://HOST:PORT"),
-        (&["--devices", "cpu,cpu", "--strategy", "ddp"][..], "CUDA devices only"),
-        (&["--devices", "remote:ws://127.0.0.1:9"][..], "cannot connect"),
+        (
+            &["--devices", "tpu:0"][..],
+            "a device is cpu, wgpu:N, cuda:N or remote:ws://HOST:PORT",
+        ),
+        (
+            &["--devices", "remote:http://x"][..],
+            "remote:ws://HOST:PORT",
+        ),
+        (
+            &["--devices", "cpu,cpu", "--strategy", "ddp"][..],
+            "CUDA devices only",
+        ),
+        (
+            &["--devices", "remote:ws://127.0.0.1:9"][..],
+            "cannot connect",
+        ),
     ] {
         let o = train(&work, "1", extra);
         let err = String::from_utf8_lossy(&o.stderr);

@@ -125,19 +125,25 @@ impl DeviceSpec {
             })),
             #[cfg(not(feature = "wgpu"))]
             DeviceSpec::Wgpu(_) => {
-                anyhow::bail!("{self}: this build has no wgpu backend; rebuild with `--features wgpu`")
+                anyhow::bail!(
+                    "{self}: this build has no wgpu backend; rebuild with `--features wgpu`"
+                )
             }
             #[cfg(feature = "cuda")]
             DeviceSpec::Cuda(n) => Ok(Device::cuda(*n)),
             #[cfg(not(feature = "cuda"))]
             DeviceSpec::Cuda(_) => {
-                anyhow::bail!("{self}: this build has no CUDA backend; rebuild with `--features cuda`")
+                anyhow::bail!(
+                    "{self}: this build has no CUDA backend; rebuild with `--features cuda`"
+                )
             }
             DeviceSpec::Remote(url) => {
                 let host = burn::tensor::remote::RemoteHost::websocket(url);
-                Device::remote_options(&host)
-                    .init()
-                    .map_err(|e| anyhow::anyhow!("{self}: cannot connect ({e}); is `prm serve-device` running there?"))
+                Device::remote_options(&host).init().map_err(|e| {
+                    anyhow::anyhow!(
+                        "{self}: cannot connect ({e}); is `prm serve-device` running there?"
+                    )
+                })
             }
         }
     }
@@ -157,7 +163,10 @@ pub struct ServeArgs {
 /// Serve until Ctrl+C or SIGTERM.
 pub fn serve(args: ServeArgs) -> Result<()> {
     if let DeviceSpec::Remote(_) = args.device {
-        anyhow::bail!("--device {}: a server lends a device of its own machine", args.device);
+        anyhow::bail!(
+            "--device {}: a server lends a device of its own machine",
+            args.device
+        );
     }
     let device = args.device.open()?;
     eprintln!(
@@ -180,12 +189,21 @@ mod tests {
             ("wgpu", DeviceSpec::Wgpu(None)),
             ("wgpu:1", DeviceSpec::Wgpu(Some(1))),
             ("cuda:0", DeviceSpec::Cuda(0)),
-            ("remote:ws://10.0.0.2:3000", DeviceSpec::Remote("ws://10.0.0.2:3000".into())),
+            (
+                "remote:ws://10.0.0.2:3000",
+                DeviceSpec::Remote("ws://10.0.0.2:3000".into()),
+            ),
         ] {
             assert_eq!(text.parse::<DeviceSpec>()?, spec);
             assert_eq!(spec.to_string(), text);
         }
-        for bad in ["gpu", "cuda:x", "remote:", "remote:http://host:1", "remote:ws://"] {
+        for bad in [
+            "gpu",
+            "cuda:x",
+            "remote:",
+            "remote:http://host:1",
+            "remote:ws://",
+        ] {
             assert!(bad.parse::<DeviceSpec>().is_err(), "{bad} was accepted");
         }
         Ok(())

@@ -200,21 +200,22 @@ pub struct Scored<'a> {
 /// Accuracy contribution (0..1) of `selector` on one problem's candidates.
 pub fn select(selector: Selector, cands: &[Scored<'_>]) -> f64 {
     // whether `method` picks a correct candidate, on the step scores and answer scores given
-    let chosen = |method: Method,
-                  steps: &dyn Fn(&Scored) -> Vec<f64>,
-                  orm: &dyn Fn(&Scored) -> f64| {
-        let steps: Vec<Vec<f64>> = cands.iter().map(steps).collect();
-        let list: Vec<Candidate> = cands
-            .iter()
-            .zip(&steps)
-            .map(|(c, s)| Candidate {
-                answer: Some(c.answer).filter(|a| !a.is_empty()),
-                step_scores: s,
-                orm: orm(c),
-            })
-            .collect();
-        f64::from(u8::from(pick(method, &list).is_some_and(|i| cands[i].correct)))
-    };
+    let chosen =
+        |method: Method, steps: &dyn Fn(&Scored) -> Vec<f64>, orm: &dyn Fn(&Scored) -> f64| {
+            let steps: Vec<Vec<f64>> = cands.iter().map(steps).collect();
+            let list: Vec<Candidate> = cands
+                .iter()
+                .zip(&steps)
+                .map(|(c, s)| Candidate {
+                    answer: Some(c.answer).filter(|a| !a.is_empty()),
+                    step_scores: s,
+                    orm: orm(c),
+                })
+                .collect();
+            f64::from(u8::from(
+                pick(method, &list).is_some_and(|i| cands[i].correct),
+            ))
+        };
     match selector {
         Selector::Method(m) => chosen(m, &|c| c.steps.clone(), &|c| c.orm),
         Selector::PrmStepMin(rule) => {

@@ -73,7 +73,9 @@ pub fn run(args: SamplesArgs) -> Result<()> {
     // best-of-8 on MATH: the problems where the samples disagree first (the set is easy: most
     // problems are solved by every sample, and those separate no judge)
     let mut bo8 = sources::qwen_best_of_8(&data)?;
-    bo8.sort_by_key(|b| b.candidates.iter().all(|c| c.correct) || b.candidates.iter().all(|c| !c.correct));
+    bo8.sort_by_key(|b| {
+        b.candidates.iter().all(|c| c.correct) || b.candidates.iter().all(|c| !c.correct)
+    });
     let best_of_n: Vec<_> = bo8
         .iter()
         .take(args.per_kind * 8)

@@ -297,19 +297,20 @@ fn prm800k_report(args: &SearchArgs) -> Result<SearchReport> {
         let (clean, correct) = judge_path(t, &search::greedy(&s.nodes), k);
         r.greedy += f64::from(u8::from(clean));
         r.greedy_correct_answer += f64::from(u8::from(correct));
-        let orm_pick = s
-            .orm_at_leaf
-            .iter()
-            .fold(None::<&(Vec<usize>, f64)>, |best, cur| match best {
-                Some(b) if b.1 >= cur.1 => Some(b),
-                _ => Some(cur),
-            });
+        let orm_pick =
+            s.orm_at_leaf
+                .iter()
+                .fold(None::<&(Vec<usize>, f64)>, |best, cur| match best {
+                    Some(b) if b.1 >= cur.1 => Some(b),
+                    _ => Some(cur),
+                });
         if let Some((path, _)) = orm_pick {
             let (clean, correct) = judge_path(t, path, k);
             r.orm += f64::from(u8::from(clean));
             r.orm_correct_answer += f64::from(u8::from(correct));
         }
-        let (clean, correct) = judge_path(t, &search::search(&s.nodes, 0.0, args.max_visits).chosen, k);
+        let (clean, correct) =
+            judge_path(t, &search::search(&s.nodes, 0.0, args.max_visits).chosen, k);
         r.prm_no_threshold += f64::from(u8::from(clean));
         r.prm_no_threshold_correct_answer += f64::from(u8::from(correct));
         for seed in 0..RANDOM_ORDERS {
@@ -370,7 +371,11 @@ pub fn run(args: SearchArgs) -> Result<()> {
         .zip(texts)
         .map(|(pr, steps)| verdict_of(&decision, steps, pr))
         .collect();
-    let walk = tree.walk(&tree.scored(&verdicts), decision.threshold(), args.max_visits);
+    let walk = tree.walk(
+        &tree.scored(&verdicts),
+        decision.threshold(),
+        args.max_visits,
+    );
     if args.common.json {
         println!("{}", serde_json::to_string(&walk)?);
         return Ok(());
@@ -380,7 +385,12 @@ pub fn run(args: SearchArgs) -> Result<()> {
             Event::Visit { path } => ("→", path.len()),
             Event::Backtrack { path } => ("← back from", path.len()),
         };
-        println!("{}{arrow} {:.3}  {}", "  ".repeat(depth.saturating_sub(1)), e.score, e.text);
+        println!(
+            "{}{arrow} {:.3}  {}",
+            "  ".repeat(depth.saturating_sub(1)),
+            e.score,
+            e.text
+        );
     }
     println!(
         "{} ({} backtracks); chosen path:",
@@ -402,7 +412,10 @@ fn print_report(r: &SearchReport) {
         "PRM800K phase-1 test: {} trees, threshold {:.3}, at most {} steps a search",
         r.trees, r.threshold, r.max_visits
     );
-    println!("{:<28} {:>14} {:>16}", "walk", "no -1 step", "correct answer");
+    println!(
+        "{:<28} {:>14} {:>16}",
+        "walk", "no -1 step", "correct answer"
+    );
     for (name, clean, correct) in [
         ("PRM search (backtracking)", r.prm, r.prm_correct_answer),
         (
@@ -415,7 +428,11 @@ fn print_report(r: &SearchReport) {
             r.random_order,
             r.random_order_correct_answer,
         ),
-        ("greedy (best step score)", r.greedy, r.greedy_correct_answer),
+        (
+            "greedy (best step score)",
+            r.greedy,
+            r.greedy_correct_answer,
+        ),
         ("ORM pick (best leaf)", r.orm, r.orm_correct_answer),
         ("random walk (expected)", r.random, r.random_correct_answer),
     ] {

@@ -69,7 +69,11 @@ pub struct Chosen {
 /// Choose `n` of the scored pool: `wrong_share` of them (rounded) among the wrong answers by
 /// PRM score, the rest among all others by PRM score. Ties keep the pool's order.
 pub fn choose(mut scored: Vec<Chosen>, n: usize, wrong_share: f64) -> Vec<Chosen> {
-    scored.sort_by(|a, b| b.prm_score.total_cmp(&a.prm_score).then(a.line.cmp(&b.line)));
+    scored.sort_by(|a, b| {
+        b.prm_score
+            .total_cmp(&a.prm_score)
+            .then(a.line.cmp(&b.line))
+    });
     let k_wrong = ((n as f64 * wrong_share).round() as usize).min(n);
     let (mut wrong, mut rest): (Vec<Chosen>, Vec<Chosen>) = scored
         .into_iter()
@@ -80,7 +84,11 @@ pub fn choose(mut scored: Vec<Chosen>, n: usize, wrong_share: f64) -> Vec<Chosen
     }
     // the rest: every solution not chosen yet, wrong answers left over included
     rest.extend(extra_wrong);
-    rest.sort_by(|a, b| b.prm_score.total_cmp(&a.prm_score).then(a.line.cmp(&b.line)));
+    rest.sort_by(|a, b| {
+        b.prm_score
+            .total_cmp(&a.prm_score)
+            .then(a.line.cmp(&b.line))
+    });
     rest.truncate(n - wrong.len());
     for c in &mut rest {
         c.reason = Reason::Convincing;
@@ -93,8 +101,8 @@ pub fn run(args: SelectArgs) -> Result<()> {
     if !(0.0..=1.0).contains(&args.wrong_share) {
         bail!("--wrong-share takes a share from 0 to 1");
     }
-    let bytes =
-        std::fs::read(&args.pool).with_context(|| format!("cannot read {}", args.pool.display()))?;
+    let bytes = std::fs::read(&args.pool)
+        .with_context(|| format!("cannot read {}", args.pool.display()))?;
     let dir = args
         .model
         .clone()
@@ -105,10 +113,10 @@ pub fn run(args: SelectArgs) -> Result<()> {
     let mut bad = 0;
     for (line, req) in jsonl_requests(&bytes) {
         let result = req.map_err(anyhow::Error::from).and_then(|req| {
-                let (problem, answer) = (req.problem.clone(), req.answer.clone());
-                let verdict = score_request(&scorer, req, &scorer.config.decision)?;
-                Ok((problem, answer, verdict))
-            });
+            let (problem, answer) = (req.problem.clone(), req.answer.clone());
+            let verdict = score_request(&scorer, req, &scorer.config.decision)?;
+            Ok((problem, answer, verdict))
+        });
         match result {
             Ok((problem, answer, verdict)) => scored.push(Chosen {
                 line,
@@ -149,7 +157,11 @@ pub fn run(args: SelectArgs) -> Result<()> {
     if args.json {
         writeln!(stdout, "{}", serde_json::to_string(&chosen)?)?;
     } else {
-        writeln!(stdout, "{:>5}  {:<16}  {:>6}  {:<7}  problem", "line", "reason", "PRM", "answer")?;
+        writeln!(
+            stdout,
+            "{:>5}  {:<16}  {:>6}  {:<7}  problem",
+            "line", "reason", "PRM", "answer"
+        )?;
         for c in &chosen {
             let answer = match c.answer_correct {
                 Some(true) => "right",
@@ -216,7 +228,10 @@ mod tests {
         assert!(c[..3].iter().all(|c| c.reason == Reason::ConvincingWrong));
         assert!(c[3..].iter().all(|c| c.reason == Reason::Convincing));
         // 2 of 5 wrong: the two most convincing, then the rest by score (a left-over wrong one too)
-        let lines: Vec<usize> = choose(pool.clone(), 5, 0.4).iter().map(|c| c.line).collect();
+        let lines: Vec<usize> = choose(pool.clone(), 5, 0.4)
+            .iter()
+            .map(|c| c.line)
+            .collect();
         assert_eq!(lines, [3, 5, 6, 1, 4]);
         assert!(choose(pool.clone(), 0, 0.8).is_empty());
         assert_eq!(choose(pool, 100, 0.8).len(), 6);

@@ -185,7 +185,10 @@ pub(super) fn threshold_sweep(sets: &[PbSet], rule: StepRule) -> Vec<ThresholdTa
                 sets.iter()
                     .map(|s| {
                         let at = StepRule { threshold, ..rule };
-                        (s.name.clone(), metrics::processbench_f1(&s.checked, &s.labels, at))
+                        (
+                            s.name.clone(),
+                            metrics::processbench_f1(&s.checked, &s.labels, at),
+                        )
                     })
                     .collect(),
             ),

@@ -4,9 +4,7 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use verifier_core::{
-    Calibration, Scorer, StepRule, decision::check_threshold, select::Method,
-};
+use verifier_core::{Calibration, Scorer, StepRule, decision::check_threshold, select::Method};
 use verifier_data::{DataDir, sources};
 
 use super::{
@@ -14,8 +12,8 @@ use super::{
     cache::{ScoreCache, score_items},
     common::{load, take, take_spread},
     pbset::{
-        CHECKS_RULE, POSITION_DECAYS, PbSet, cumulative, gated, position_scaled, score_processbench,
-        threshold_sweep,
+        CHECKS_RULE, POSITION_DECAYS, PbSet, cumulative, gated, position_scaled,
+        score_processbench, threshold_sweep,
     },
     print::print_report,
 };

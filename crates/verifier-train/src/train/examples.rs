@@ -61,8 +61,7 @@ impl Pools {
     /// Add the labelled rows of `--extra` (PRM800K format), leaving out those of problems an
     /// evaluation uses; how many were left out.
     pub(super) fn load_extra(&mut self, f: &std::path::Path) -> Result<usize> {
-        let rows =
-            sources::prm800k_file(f).with_context(|| format!("--extra {}", f.display()))?;
+        let rows = sources::prm800k_file(f).with_context(|| format!("--extra {}", f.display()))?;
         let all = rows.len();
         self.extra = rows
             .into_iter()

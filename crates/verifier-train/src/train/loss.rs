@@ -101,9 +101,10 @@ pub(super) fn batch_loss(
     let prm = model.prm_logits(rows.clone()).reshape([n]);
     let orm = model.orm_logits(rows).reshape([n]);
     let k = supervised.len();
-    let step_logits = prm
-        .clone()
-        .select(0, Tensor::<1, Int>::from_data(TensorData::new(supervised, [k]), device));
+    let step_logits = prm.clone().select(
+        0,
+        Tensor::<1, Int>::from_data(TensorData::new(supervised, [k]), device),
+    );
     let mut loss = bce(prm.clone(), floats(yp, device), floats(wp, device))
         + bce(orm, floats(yo, device), floats(wo, device)) * orm_weight;
     if localisation_weight > 0.0

@@ -1,11 +1,7 @@
 //! `prm train`: fine-tune the verifier natively with burn (CPU by default), with progress bars,
 //! atomic checkpoints, `--resume` after a kill, and a model directory at the end.
 
-use std::{
-    path::{Path, PathBuf},
-    sync::Arc,
-    time::Instant,
-};
+use std::{path::Path, sync::Arc, time::Instant};
 
 use anyhow::{Context, Result, bail};
 use burn::{
@@ -20,152 +16,24 @@ use burn::{
         metric::{AurocMetric, LossMetric},
     },
 };
-use clap::Args;
 use serde::{Deserialize, Serialize};
-use verifier_core::{Limits, ModelConfig, StepEncoder, Verifier, VerifierConfig, scorer::save_weights};
+use verifier_core::{
+    Limits, ModelConfig, StepEncoder, Verifier, VerifierConfig, scorer::save_weights,
+};
 use verifier_data::{DataDir, sources};
 
-use crate::{
-    device::{self, DeviceSpec},
-    mixture::Mix,
-    model_dir, pretrained,
-};
+use crate::{device::DeviceSpec, model_dir, pretrained};
 
+mod args;
 mod examples;
 mod learner;
+mod loader;
 mod loss;
 mod progress;
 
+pub use args::{Neutral, Schedule, Strategy, TrainArgs};
 use examples::{Item, Pools, make_item};
 use learner::StepSchedule;
-
-#[derive(Args, Debug, Clone, Serialize, Deserialize)]
-pub struct TrainArgs {
-    /// Data folder.
-    #[arg(long, default_value = "../shared/data")]
-    pub data: PathBuf,
-    /// Folder of the pretrained all-MiniLM-L6-v2 (model.safetensors + tokenizer.json).
-    #[arg(long, default_value = ".cache/minilm")]
-    pub minilm: PathBuf,
-    /// Where the finished model directory is written.
-    #[arg(long, default_value = "models/verifier")]
-    pub out: PathBuf,
-    /// Checkpoint folder (weights, optimizer, progress).
-    #[arg(long, default_value = "target/train")]
-    pub work: PathBuf,
-    /// Optimizer steps in all.
-    #[arg(long, default_value_t = 2000)]
-    pub steps: usize,
-    /// Token budget of one batch (sequences x padded length).
-    #[arg(long, default_value_t = 3072)]
-    pub batch_tokens: usize,
-    /// Peak learning rate (linear warm-up over 5% of the steps, then --schedule).
-    #[arg(long, default_value_t = 5e-5)]
-    pub lr: f64,
-    /// Learning rate after the warm-up.
-    #[arg(long, value_enum, default_value_t = Schedule::Linear)]
-    #[serde(default)]
-    pub schedule: Schedule,
-    /// Weight of the ORM loss next to the PRM loss.
-    #[arg(long, default_value_t = 0.5)]
-    pub orm_weight: f64,
-    /// Weight of a localisation loss beside them: in each solution that ends in a wrong step,
-    /// a softmax over its steps should pick that step (0: off).
-    #[arg(long, default_value_t = 0.0)]
-    #[serde(default)]
-    pub localisation_weight: f64,
-    #[arg(long, default_value_t = 42)]
-    pub seed: u64,
-    /// Checkpoint every this many steps.
-    #[arg(long, default_value_t = 50)]
-    pub checkpoint_every: usize,
-    /// Continue from the checkpoint in --work.
-    #[arg(long)]
-    pub resume: bool,
-    /// Stop (checkpoint and write the model) after this many minutes.
-    #[arg(long)]
-    pub max_minutes: Option<f64>,
-    /// Stop (checkpoint and write the model) at this step; unlike a smaller --steps it does not
-    /// change the learning-rate schedule.
-    #[arg(long)]
-    pub stop_at_step: Option<usize>,
-    /// Also train the word embeddings (frozen by default: cheaper on CPU).
-    #[arg(long)]
-    pub train_embeddings: bool,
-    /// Longest window trained on, in tokens (the model reads up to 512).
-    #[arg(long, default_value_t = 384)]
-    pub max_train_tokens: usize,
-    /// Start from random weights instead of the pretrained checkpoint (ablation).
-    #[arg(long)]
-    pub from_scratch: bool,
-    /// The data mixture, by source: prm800k, gsm8k-ref, gsm8k-mut, math-ref, math-mut, gsm8k-model
-    /// (`name=weight,...`; a source not named gets 0; see `mixture::SOURCES`).
-    #[arg(
-        long,
-        default_value_t = Mix::default_mix()
-    )]
-    pub mix: Mix,
-    /// One device (kept for older command lines; --devices takes precedence).
-    #[arg(long, value_enum, default_value_t)]
-    #[serde(default)]
-    pub device: device::DeviceKind,
-    /// The devices to train on, comma-separated: cpu, wgpu[:N], cuda:N (a `cuda` build),
-    /// remote:ws://HOST:PORT (a `prm serve-device`). Several train data-parallel (--strategy);
-    /// --batch-tokens is shared among them.
-    #[arg(long, value_delimiter = ',')]
-    #[serde(default)]
-    pub devices: Vec<DeviceSpec>,
-    /// How several devices train together.
-    #[arg(long, value_enum, default_value_t)]
-    #[serde(default)]
-    pub strategy: Strategy,
-    /// Batches of the validation slice (PRM800K test solutions) scored after every checkpoint
-    /// interval: loss and step AUC.
-    #[arg(long, default_value_t = 4)]
-    #[serde(default = "default_valid_batches")]
-    pub valid_batches: usize,
-    /// PRM800K steps rated neutral (0): supervised as correct, or not supervised at all.
-    #[arg(long, value_enum, default_value_t = Neutral::Correct)]
-    #[serde(default)]
-    pub neutral: Neutral,
-    /// Encoder layers: fewer than MiniLM's 6 keeps its first N (smaller, faster); more stacks
-    /// copies of its top layers on it (larger), within the browser's parameter budget.
-    #[arg(long, default_value_t = pretrained::minilm_layers())]
-    #[serde(default = "pretrained::minilm_layers")]
-    pub layers: usize,
-    /// Give the GSM8K model solutions step labels too, derived from their outcome and the
-    /// arithmetic checks (`LabeledSolution::with_outcome_step_labels`); without it they
-    /// supervise only the answer head.
-    #[arg(long)]
-    #[serde(default)]
-    pub outcome_step_labels: bool,
-    /// More labelled rows, in the PRM800K phase-1 format (e.g. exported by the labelling page,
-    /// web/label.html), drawn beside the mixture (see --extra-weight).
-    #[arg(long, value_name = "FILE")]
-    #[serde(default)]
-    pub extra: Option<PathBuf>,
-    /// The share of the draws taken from --extra.
-    #[arg(long, default_value_t = 0.2)]
-    #[serde(default)]
-    pub extra_weight: f64,
-}
-
-fn default_valid_batches() -> usize {
-    4
-}
-
-impl TrainArgs {
-    /// The devices trained on: --devices, else --device.
-    pub fn device_list(&self) -> Vec<DeviceSpec> {
-        if !self.devices.is_empty() {
-            return self.devices.clone();
-        }
-        vec![match self.device {
-            device::DeviceKind::Cpu => DeviceSpec::Cpu,
-            device::DeviceKind::Gpu => DeviceSpec::Wgpu(None),
-        }]
-    }
-}
 
 /// The most parameters a model may have and still be scored in a browser tab.
 const BROWSER_MAX_PARAMS: usize = 25_000_000;
@@ -187,30 +55,6 @@ fn architecture(args: &TrainArgs) -> VerifierConfig {
     VerifierConfig::new().with_num_layers(args.layers)
 }
 
-/// How the learning rate moves from its peak to 10% of it over the steps after the warm-up.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Schedule {
-    /// A straight line.
-    #[default]
-    Linear,
-    /// Half a cosine (stays near the peak longer, then falls faster).
-    Cosine,
-    /// No decay: the peak until the end.
-    Constant,
-}
-
-/// What training does with the steps PRM800K's raters called neutral.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Neutral {
-    /// A neutral step is a correct step (the usual convention).
-    #[default]
-    Correct,
-    /// A neutral step gets no step loss (it still stands in the context of later steps).
-    Drop,
-}
-
 #[derive(Debug, Serialize, Deserialize)]
 struct Progress {
     /// Optimizer steps in the last complete checkpoint.
@@ -225,23 +69,15 @@ struct Progress {
     commands: Vec<String>,
 }
 
-/// How several devices train together.
-#[derive(clap::ValueEnum, Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Strategy {
-    /// Data parallel: each device computes the gradients of its batch; the optimizer runs on the
-    /// first device (burn-train's `MultiDevice` with `OptimMainDevice`).
-    #[default]
-    Main,
-    /// Data parallel with the optimizer state sharded across the devices (`OptimSharded`).
-    Sharded,
-    /// Distributed data parallel: gradients all-reduced by burn's collective operations
-    /// (`DistributedDataParallel`; CUDA devices only in burn 0.22).
-    Ddp,
-}
-
-fn execution(devices: Vec<Device>, specs: &[DeviceSpec], strategy: Strategy) -> Result<ExecutionStrategy> {
-    if let (Strategy::Ddp, Some(d)) = (strategy, specs.iter().find(|d| !matches!(d, DeviceSpec::Cuda(_)))) {
+fn execution(
+    devices: Vec<Device>,
+    specs: &[DeviceSpec],
+    strategy: Strategy,
+) -> Result<ExecutionStrategy> {
+    if let (Strategy::Ddp, Some(d)) = (
+        strategy,
+        specs.iter().find(|d| !matches!(d, DeviceSpec::Cuda(_))),
+    ) {
         bail!(
             "--strategy ddp needs collective operations, which burn 0.22 has on CUDA devices only ({d} has none); use --strategy main or sharded"
         );
@@ -250,8 +86,12 @@ fn execution(devices: Vec<Device>, specs: &[DeviceSpec], strategy: Strategy) -> 
         return Ok(ExecutionStrategy::SingleDevice(devices[0].clone()));
     }
     Ok(match strategy {
-        Strategy::Main => ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice),
-        Strategy::Sharded => ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimSharded),
+        Strategy::Main => {
+            ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimMainDevice)
+        }
+        Strategy::Sharded => {
+            ExecutionStrategy::MultiDevice(devices, MultiDeviceOptim::OptimSharded)
+        }
         Strategy::Ddp => ExecutionStrategy::ddp(
             devices,
             burn::tensor::distributed::DistributedConfig {
@@ -387,8 +227,16 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         pools.gsm8k_ref.len(),
         pools.math_ref.len(),
         pools.gsm8k_model.len(),
-        pools.gsm8k_model.iter().filter(|s| !s.labels.is_empty()).count(),
-        pools.gsm8k_model.iter().filter(|s| s.first_error().is_some()).count()
+        pools
+            .gsm8k_model
+            .iter()
+            .filter(|s| !s.labels.is_empty())
+            .count(),
+        pools
+            .gsm8k_model
+            .iter()
+            .filter(|s| s.first_error().is_some())
+            .count()
     );
     let tok_path = args.work.join(model_dir::TOKENIZER);
     let (first_step, loss_ema, seconds_before, mut commands, tokenizer_json, model) =
@@ -397,10 +245,20 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             let enc = StepEncoder::from_bytes(tokenizer_json.as_bytes(), Limits::default())?;
             let cfg = architecture(&args).with_vocab_size(enc.vocab_size());
             let step = checkpointed_steps(&ckpt_dir, epoch)?;
-            eprintln!("resuming at step {step} of {} (checkpoint of epoch {epoch})", args.steps);
+            eprintln!(
+                "resuming at step {step} of {} (checkpoint of epoch {epoch})",
+                args.steps
+            );
             // The weights come from the checkpoint, which the Learner loads.
             let model = cfg.init(&main_device);
-            (step, p.loss_ema, p.seconds, p.commands, tokenizer_json, model)
+            (
+                step,
+                p.loss_ema,
+                p.seconds,
+                p.commands,
+                tokenizer_json,
+                model,
+            )
         } else {
             let (tokenizer_json, model) = fresh_model(&args, &data, &pools, &main_device)?;
             // A fresh run starts from no checkpoint of an earlier one.
@@ -445,7 +303,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
             .saturating_sub(first_step)
             .div_ceil(args.checkpoint_every);
     let interrupter = burn::train::Interrupter::new();
-    let stop = Arc::new(learner::Stop {
+    let stop = Arc::new(loader::Stop {
         at_step: args.stop_at_step.unwrap_or(args.steps).min(args.steps),
         deadline: args
             .max_minutes
@@ -454,14 +312,14 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         reason: Default::default(),
     });
     let n_valid = valid.len();
-    let mixture = learner::Mixture {
+    let mixture = loader::Mixture {
         pools,
         encoder,
         args: args.clone(),
         batch_tokens: budget,
     };
     let loader = |source, per_epoch, parts, stop| {
-        Arc::new(learner::StepLoader::new(
+        Arc::new(loader::StepLoader::new(
             source,
             settings.clone(),
             main_device.clone(),
@@ -472,12 +330,12 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         ))
     };
     let train_loader = loader(
-        learner::Source::Mixture(Arc::new(mixture)),
+        loader::Source::Mixture(Arc::new(mixture)),
         args.checkpoint_every,
         parts,
         Some(stop.clone()),
     );
-    let valid_loader = loader(learner::Source::Fixed(Arc::new(valid)), n_valid, 1, None);
+    let valid_loader = loader(loader::Source::Fixed(Arc::new(valid)), n_valid, 1, None);
     let metrics_file = args.work.join("metrics.jsonl");
     let renderer =
         progress::BarRenderer::new(log.clone(), args.steps, first_step, metrics_file.clone());

@@ -90,7 +90,14 @@ impl MetricsRendererEvaluation for BarRenderer {
 }
 
 impl TrainingProgressLogger for BarRenderer {
-    fn start(&mut self, _epochs: usize, _start: usize, _items: Option<usize>, _label: Option<&str>) {}
+    fn start(
+        &mut self,
+        _epochs: usize,
+        _start: usize,
+        _items: Option<usize>,
+        _label: Option<&str>,
+    ) {
+    }
 
     fn update_epoch(&mut self, epoch: usize) {
         let row = EpochRow {
@@ -111,7 +118,10 @@ impl TrainingProgressLogger for BarRenderer {
             shown.join(", ")
         ));
         if let Err(e) = self.append(&row) {
-            self.bar.println(format!("cannot append to {}: {e:#}", self.metrics_file.display()));
+            self.bar.println(format!(
+                "cannot append to {}: {e:#}",
+                self.metrics_file.display()
+            ));
         }
     }
 
@@ -157,7 +167,8 @@ impl MetricsRenderer for BarRenderer {
             "AUROC" => "step_auc",
             other => other,
         };
-        self.names.insert(definition.metric_id.clone(), name.to_string());
+        self.names
+            .insert(definition.metric_id.clone(), name.to_string());
     }
 }
 
@@ -182,7 +193,9 @@ fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 pub fn plot(path: &Path, rows: &[EpochRow]) -> Result<()> {
     let last = rows.iter().map(|r| r.step).max().unwrap_or(1).max(1) as f64;
     let series = |f: &dyn Fn(&EpochRow) -> Option<f64>| -> Vec<(f64, f64)> {
-        rows.iter().filter_map(|r| Some((r.step as f64, f(r)?))).collect()
+        rows.iter()
+            .filter_map(|r| Some((r.step as f64, f(r)?)))
+            .collect()
     };
     let train = series(&|r| r.train_loss);
     let valid = series(&|r| r.valid.get("loss").copied());

@@ -1,0 +1,282 @@
+//! The data mixture as burn-train's data loader: the batch of every optimizer step and device,
+//! drawn afresh from a generator seeded by the step (so a resumed run draws what an unbroken one
+//! would), the fixed validation slice, and where a run stops early.
+
+use std::{
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Instant,
+};
+
+use burn::{
+    data::{
+        dataloader::{DataLoader, DataLoaderIterator, Progress},
+        dataset::DatasetError,
+    },
+    prelude::Device,
+};
+use rand::{SeedableRng, rngs::StdRng};
+
+use super::{
+    TrainArgs,
+    examples::{Item, Pools, make_item},
+    learner::{LossSettings, StepBatch},
+};
+
+/// Where the batches come from: the training mixture, drawn afresh for every step, or a fixed
+/// list (the validation slice).
+pub enum Source {
+    Mixture(Arc<Mixture>),
+    Fixed(Arc<Vec<Vec<Item>>>),
+}
+
+/// The training mixture and how a batch is drawn from it.
+pub struct Mixture {
+    pub pools: Pools,
+    pub encoder: verifier_core::StepEncoder,
+    pub args: TrainArgs,
+    /// Token budget of one device's batch (`--batch-tokens` shared among the devices).
+    pub batch_tokens: usize,
+}
+
+impl Mixture {
+    /// The batch of optimizer step `step` for device `part`: the same for a given seed whatever
+    /// happened before it, so a resumed run draws what an unbroken one would.
+    fn batch(&self, step: usize, part: usize) -> Vec<Item> {
+        let a = &self.args;
+        let seed = a.seed.wrapping_mul(1_000_003) ^ ((step as u64) << 8) ^ part as u64;
+        let mut rng = StdRng::seed_from_u64(seed);
+        draw(&self.pools, &self.encoder, a, self.batch_tokens, &mut rng)
+    }
+}
+
+/// A pool of examples drawn one at a time until the next would pass the token budget (every
+/// sequence padded to the longest).
+pub fn draw(
+    pools: &Pools,
+    encoder: &verifier_core::StepEncoder,
+    a: &TrainArgs,
+    budget: usize,
+    rng: &mut StdRng,
+) -> Vec<Item> {
+    let mut items: Vec<Item> = Vec::new();
+    let mut longest = 0usize;
+    for _ in 0..200 {
+        let Some(sol) = pools.sample(&a.mix, a.extra_weight, rng) else {
+            continue;
+        };
+        let Some(item) = make_item(encoder, &sol, a.max_train_tokens, a.neutral) else {
+            continue;
+        };
+        let len = item.window.ids.len().max(longest);
+        if (items.len() + 1) * len > budget && !items.is_empty() {
+            break;
+        }
+        longest = len;
+        items.push(item);
+    }
+    items
+}
+
+/// When the run stops early: at a step (`--stop-at-step`) or a time (`--max-minutes`).
+pub struct Stop {
+    pub at_step: usize,
+    pub deadline: Option<Instant>,
+    pub interrupter: burn::train::Interrupter,
+    pub reason: Mutex<Option<String>>,
+}
+
+/// Batches for burn-train: each epoch is `per_epoch` optimizer steps, and each step takes one
+/// batch from every device, so a loader of `per_epoch × devices` items is what burn splits
+/// among them (device k gets items `k·per_epoch ..`).
+pub struct StepLoader {
+    source: Source,
+    settings: Arc<LossSettings>,
+    device: Device,
+    /// Items of this loader: `range` of the `per_epoch × parts` of an epoch.
+    range: std::ops::Range<usize>,
+    per_epoch: usize,
+    /// The first step of the first epoch this loader serves.
+    first_step: usize,
+    /// Epochs served so far (each `iter` is one).
+    epochs: AtomicUsize,
+    stop: Option<Arc<Stop>>,
+}
+
+impl StepLoader {
+    pub fn new(
+        source: Source,
+        settings: Arc<LossSettings>,
+        device: Device,
+        per_epoch: usize,
+        parts: usize,
+        first_step: usize,
+        stop: Option<Arc<Stop>>,
+    ) -> Self {
+        StepLoader {
+            source,
+            settings,
+            device,
+            range: 0..per_epoch * parts,
+            per_epoch,
+            first_step,
+            epochs: AtomicUsize::new(0),
+            stop,
+        }
+    }
+
+    fn like(&self, device: &Device, range: std::ops::Range<usize>) -> Self {
+        StepLoader {
+            source: match &self.source {
+                Source::Mixture(m) => Source::Mixture(m.clone()),
+                Source::Fixed(f) => Source::Fixed(f.clone()),
+            },
+            settings: self.settings.clone(),
+            device: device.clone(),
+            range,
+            per_epoch: self.per_epoch,
+            first_step: self.first_step,
+            epochs: AtomicUsize::new(self.epochs.load(Ordering::SeqCst)),
+            stop: self.stop.clone(),
+        }
+    }
+
+    /// The items of one epoch, as (step, part) pairs (validation: the fixed batch's index).
+    fn epoch_items(&self, epoch: usize) -> Vec<(usize, usize)> {
+        if let Source::Fixed(_) = self.source {
+            return self.range.clone().map(|i| (0, i)).collect();
+        }
+        let limit = self.stop.as_ref().map_or(usize::MAX, |s| s.at_step);
+        step_items(
+            self.range.clone(),
+            self.per_epoch,
+            self.first_step,
+            epoch,
+            limit,
+        )
+    }
+}
+
+/// Item `i` of an epoch of `per_epoch` steps is step `i mod per_epoch` of that epoch, for device
+/// `i / per_epoch`; steps from `limit` on are not taken.
+fn step_items(
+    range: std::ops::Range<usize>,
+    per_epoch: usize,
+    first_step: usize,
+    epoch: usize,
+    limit: usize,
+) -> Vec<(usize, usize)> {
+    let base = first_step + epoch * per_epoch;
+    range
+        .map(|i| (base + i % per_epoch, i / per_epoch))
+        .filter(|&(step, _)| step < limit)
+        .collect()
+}
+
+impl DataLoader<StepBatch> for StepLoader {
+    fn iter<'a>(&'a self) -> Box<dyn DataLoaderIterator<StepBatch> + 'a> {
+        let epoch = self.epochs.fetch_add(1, Ordering::SeqCst);
+        let mut items = self.epoch_items(epoch);
+        if let (Source::Mixture(_), Some(stop)) = (&self.source, &self.stop) {
+            let past_deadline = stop.deadline.is_some_and(|d| Instant::now() >= d);
+            if past_deadline || items.is_empty() {
+                let why = if past_deadline {
+                    "time limit reached"
+                } else {
+                    "stop step reached"
+                };
+                stop.reason
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .get_or_insert_with(|| why.to_string());
+                stop.interrupter.stop(Some(why));
+                items.clear();
+            }
+        }
+        Box::new(StepIter {
+            loader: self,
+            total: items.len(),
+            items: items.into_iter(),
+            done: 0,
+        })
+    }
+
+    fn num_items(&self) -> usize {
+        self.range.len()
+    }
+
+    fn to_device(&self, device: &Device) -> Arc<dyn DataLoader<StepBatch>> {
+        Arc::new(self.like(device, self.range.clone()))
+    }
+
+    fn slice(&self, start: usize, end: usize) -> Arc<dyn DataLoader<StepBatch>> {
+        let s = self.range.start;
+        Arc::new(self.like(&self.device, s + start..s + end))
+    }
+}
+
+struct StepIter<'a> {
+    loader: &'a StepLoader,
+    items: std::vec::IntoIter<(usize, usize)>,
+    total: usize,
+    done: usize,
+}
+
+impl Iterator for StepIter<'_> {
+    type Item = Result<StepBatch, DatasetError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let l = self.loader;
+        if let (Source::Mixture(_), Some(stop)) = (&l.source, &l.stop)
+            && stop.deadline.is_some_and(|d| Instant::now() >= d)
+        {
+            // The epoch ends here; the next one stops the run (after this one's checkpoint).
+            return None;
+        }
+        let (step, part) = self.items.next()?;
+        self.done += 1;
+        let (items, step) = match &l.source {
+            Source::Mixture(m) => (m.batch(step, part), Some(step)),
+            Source::Fixed(f) => (f.get(part)?.clone(), None),
+        };
+        Some(Ok(StepBatch {
+            items,
+            device: l.device.clone(),
+            settings: l.settings.clone(),
+            step,
+        }))
+    }
+}
+
+impl DataLoaderIterator<StepBatch> for StepIter<'_> {
+    fn progress(&self) -> Progress {
+        Progress::new(self.done, self.total, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_device_takes_its_own_batch_of_every_step_and_the_stop_step_ends_the_run() {
+        // Two devices, 3 steps an epoch, starting at step 10: burn splits the 6 items in halves.
+        assert_eq!(
+            step_items(0..3, 3, 10, 0, usize::MAX),
+            vec![(10, 0), (11, 0), (12, 0)]
+        );
+        assert_eq!(
+            step_items(3..6, 3, 10, 0, usize::MAX),
+            vec![(10, 1), (11, 1), (12, 1)]
+        );
+        assert_eq!(
+            step_items(3..6, 3, 10, 1, usize::MAX),
+            vec![(13, 1), (14, 1), (15, 1)]
+        );
+        // --stop-at-step 14: the second epoch ends early, the third has nothing left
+        assert_eq!(step_items(0..6, 3, 10, 1, 14), vec![(13, 0), (13, 1)]);
+        assert!(step_items(0..6, 3, 10, 2, 14).is_empty());
+    }
+}
