@@ -92,7 +92,9 @@ pub fn search(roots: &[Node], threshold: f64, max_visits: usize) -> Walk {
                 visits += 1;
                 let mut child = level_path;
                 child.push(i);
-                events.push(Event::Visit { path: child.clone() });
+                events.push(Event::Visit {
+                    path: child.clone(),
+                });
                 let node = &level[i];
                 if node.end {
                     found = Some(child);
@@ -128,8 +130,12 @@ pub fn search(roots: &[Node], threshold: f64, max_visits: usize) -> Walk {
 /// Every root-to-leaf path of a tree, as child indices, in order.
 pub fn leaf_paths<T>(roots: &[T], children: impl Fn(&T) -> &[T]) -> Vec<Vec<usize>> {
     let mut out = Vec::new();
-    let mut stack: Vec<(Vec<usize>, &T)> =
-        roots.iter().enumerate().rev().map(|(i, s)| (vec![i], s)).collect();
+    let mut stack: Vec<(Vec<usize>, &T)> = roots
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, s)| (vec![i], s))
+        .collect();
     while let Some((path, s)) = stack.pop() {
         let kids = children(s);
         if kids.is_empty() {
@@ -209,7 +215,9 @@ impl TreeInput {
                 return bad(format!("the tree has more than {MAX_TREE_STEPS} steps"));
             }
             if depth > max_depth {
-                return bad(format!("a path of the tree is longer than {max_depth} steps"));
+                return bad(format!(
+                    "a path of the tree is longer than {max_depth} steps"
+                ));
             }
             if s.text.trim().is_empty() {
                 return bad(format!("a step at depth {depth} is empty"));
@@ -417,9 +425,15 @@ mod tests {
         assert_eq!(w.events[0].text, "2+2=5");
         assert_eq!(w.events[1].event, Event::Backtrack { path: vec![0] });
         for (bad, why) in [
-            (&br#"{"problem": " ", "children": [{"text": "a"}]}"#[..], "problem is empty"),
+            (
+                &br#"{"problem": " ", "children": [{"text": "a"}]}"#[..],
+                "problem is empty",
+            ),
             (br#"{"problem": "p", "children": []}"#, "no steps"),
-            (br#"{"problem": "p", "children": [{"text": ""}]}"#, "is empty"),
+            (
+                br#"{"problem": "p", "children": [{"text": ""}]}"#,
+                "is empty",
+            ),
             (br#"{"problem": "p", "kids": []}"#, "not a tree"),
         ] {
             let e = TreeInput::from_json(bad).unwrap_err().to_string();

@@ -224,7 +224,11 @@ mod tests {
     #[test]
     fn votes_skip_candidates_without_an_answer_and_break_ties_by_answer() {
         let s = [0.5];
-        let cands = [cand(None, &s, 0.9), cand(Some("7"), &s, 0.1), cand(Some("3"), &s, 0.1)];
+        let cands = [
+            cand(None, &s, 0.9),
+            cand(Some("7"), &s, 0.1),
+            cand(Some("3"), &s, 0.1),
+        ];
         // "3" and "7" tie: the smaller text wins; the answerless candidate never does
         assert_eq!(pick(Method::MajorityVote, &cands), Some(2));
         assert_eq!(pick(Method::MajorityVote, &[cand(None, &s, 0.9)]), None);
@@ -242,12 +246,24 @@ mod tests {
         let cands = [
             sol("6 + 6 = 12\nThe answer is 12.", vec![0.9, 0.9], 0.3),
             sol("6 * 2 = 12\n#### 12", vec![0.5, 0.6], 0.4),
-            sol("6 + 5 = 11\nSo the answer is \\boxed{11}", vec![0.95, 0.9], 0.9),
+            sol(
+                "6 + 5 = 11\nSo the answer is \\boxed{11}",
+                vec![0.95, 0.9],
+                0.9,
+            ),
         ];
         let b = best_of_n(&cands, Some("12"));
-        assert_eq!(b.answers, [Some("12".into()), Some("12".into()), Some("11".into())]);
+        assert_eq!(
+            b.answers,
+            [Some("12".into()), Some("12".into()), Some("11".into())]
+        );
         assert_eq!(b.correct, [Some(true), Some(true), Some(false)]);
-        let by = |m: Method| b.choices.iter().find(|c| c.method == m).and_then(|c| c.index);
+        let by = |m: Method| {
+            b.choices
+                .iter()
+                .find(|c| c.method == m)
+                .and_then(|c| c.index)
+        };
         assert_eq!(by(Method::PrmProduct), Some(2));
         assert_eq!(by(Method::Orm), Some(2));
         assert_eq!(by(Method::MajorityVote), Some(0));
@@ -262,7 +278,10 @@ mod tests {
 
     #[test]
     fn methods_serialise_by_snake_case_name() -> Result<(), serde_json::Error> {
-        assert_eq!(serde_json::to_string(&Method::PrmWeightedVote)?, "\"prm_weighted_vote\"");
+        assert_eq!(
+            serde_json::to_string(&Method::PrmWeightedVote)?,
+            "\"prm_weighted_vote\""
+        );
         assert_eq!(Method::prm(Aggregate::Last), Method::PrmLast);
         Ok(())
     }

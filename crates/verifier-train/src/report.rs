@@ -114,6 +114,19 @@ pub struct BestOfN {
     /// Candidates per problem.
     pub n: usize,
     pub rows: Vec<SelectorAccuracy>,
+    /// False alarms: how many of the candidates with a right answer the product flags.
+    #[serde(default)]
+    pub correct_flagged: Option<FalseAlarms>,
+}
+
+/// The candidates with a right answer, and how many of them the product (model + checks, the
+/// step rule) flags a step in: as it decides, and without its restatement rule (a bare answer
+/// line carrying the score of the work it restates).
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FalseAlarms {
+    pub correct: usize,
+    pub flagged: usize,
+    pub flagged_without_restatement_rule: usize,
 }
 
 /// `prm eval`'s report.

@@ -35,6 +35,26 @@ pub fn combine(model_score: f64, checks: &[Check]) -> f64 {
     }
 }
 
+/// Which steps only restate an earlier result (`A: 18` after a step that ends in 18; see
+/// [`answer::restates_earlier_result`]).
+pub fn restatements<S: AsRef<str>>(texts: &[S]) -> Vec<bool> {
+    (0..texts.len())
+        .map(|i| i > 0 && answer::restates_earlier_result(texts[i].as_ref(), &texts[..i]))
+        .collect()
+}
+
+/// A step that only restates an earlier result is as right as the work it restates: it carries
+/// the combined score of the step before it (so its step score is the prior's, and it is never
+/// the first flag). The network, which never saw a bare answer line rated, tends to distrust
+/// one. Applied to a solution's combined scores, by the product and by evaluation alike.
+pub fn carry_restatements(scores: &mut [f64], restated: &[bool]) {
+    for i in 1..scores.len() {
+        if restated.get(i) == Some(&true) {
+            scores[i] = scores[i - 1];
+        }
+    }
+}
+
 /// How exercise mode decides once the final answer is compared with the known one.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExerciseRule {
@@ -268,7 +288,12 @@ impl Decision {
         exercise: Option<&Exercise>,
         complete: bool,
     ) -> Verdict {
-        let scores: Vec<f64> = steps.iter().map(|s| s.score).collect();
+        let mut scores: Vec<f64> = steps.iter().map(|s| s.score).collect();
+        let texts: Vec<&str> = steps.iter().map(|s| s.text.as_str()).collect();
+        carry_restatements(&mut scores, &restatements(&texts));
+        for (s, &score) in steps.iter_mut().zip(&scores) {
+            s.score = score;
+        }
         let rule = self.rule();
         for (s, v) in steps.iter_mut().zip(rule.step_scores(&scores)) {
             s.step_score = v;

@@ -8,11 +8,13 @@
 mod compare;
 mod float;
 mod normalize;
+mod restate;
 #[cfg(test)]
 mod tests;
 
 pub use compare::{check_expected, compare};
 pub use normalize::normalize_answer;
+pub use restate::restates_earlier_result;
 /// The content of the last `\boxed{...}` (or `\fbox{...}`) in `text`, braces balanced.
 pub fn extract_boxed(text: &str) -> Option<String> {
     let start = ["\\boxed", "\\fbox"]

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use verifier_core::{
     Calibration, Check, Scorer, StepRule, check_step,
-    decision::{combine, logit, sigmoid},
+    decision::{carry_restatements, combine, logit, restatements, sigmoid},
 };
 use verifier_data::sources;
 
@@ -19,6 +19,8 @@ pub(super) struct PbSet {
     pub(super) answer_correct: Vec<Option<bool>>,
     /// The arithmetic checks of every step.
     pub(super) checks: Vec<Vec<Vec<Check>>>,
+    /// Which steps only restate an earlier result (`decision::restatements`).
+    pub(super) restated: Vec<Vec<bool>>,
     /// The model's step probabilities.
     pub(super) scores: Vec<Vec<f64>>,
     /// The same, combined with the arithmetic checks (`verdict::combine`): what the product shows.
@@ -44,6 +46,7 @@ impl PbSet {
             answer_correct: items.iter().map(|i| i.final_answer_correct).collect(),
             orm: scored.iter().map(|s| s.1).collect(),
             scores: scored.into_iter().map(|s| s.0).collect(),
+            restated: items.iter().map(|i| restatements(&i.steps)).collect(),
             checked: Vec::new(),
             checks_only: Vec::new(),
             checks,
@@ -53,11 +56,18 @@ impl PbSet {
         set
     }
 
+    /// The scores the product decides on: the checks combined with `base` of the model's
+    /// probabilities, restating steps carrying the score before them (as `Decision::decide`).
     pub(super) fn combined(&self, base: impl Fn(f64) -> f64) -> Vec<Vec<f64>> {
         self.scores
             .iter()
             .zip(&self.checks)
-            .map(|(s, c)| s.iter().zip(c).map(|(&p, c)| combine(base(p), c)).collect())
+            .zip(&self.restated)
+            .map(|((s, c), r)| {
+                let mut v: Vec<f64> = s.iter().zip(c).map(|(&p, c)| combine(base(p), c)).collect();
+                carry_restatements(&mut v, r);
+                v
+            })
             .collect()
     }
 

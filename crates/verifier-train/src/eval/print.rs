@@ -135,5 +135,11 @@ pub(super) fn print_report(r: &Report) {
         for row in &b.rows {
             println!("  {:<22} {:>6.1}", row.method, 100.0 * row.accuracy);
         }
+        if let Some(f) = &b.correct_flagged {
+            println!(
+                "  right-answer candidates flagged: {} of {} ({} without the restatement rule)",
+                f.flagged, f.correct, f.flagged_without_restatement_rule
+            );
+        }
     }
 }

@@ -4,7 +4,11 @@
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use verifier_core::{Calibration, Scorer, StepRule, decision::check_threshold, select::Method};
+use verifier_core::{
+    Calibration, Scorer, StepRule, check_step,
+    decision::{carry_restatements, check_threshold, combine, restatements},
+    select::Method,
+};
 use verifier_data::{DataDir, sources};
 
 use super::{
@@ -21,8 +25,8 @@ use crate::{
     metrics::{self, Scored, Selector},
     model_dir, plots,
     report::{
-        BestOfN, CalibrationCandidate, CalibrationReport, GatedTable, PbTable, PositionTable,
-        Prm800kTest, Report, RightAnswerWrongReasoning, RuleTable, SelectorAccuracy,
+        BestOfN, CalibrationCandidate, CalibrationReport, FalseAlarms, GatedTable, PbTable,
+        PositionTable, Prm800kTest, Report, RightAnswerWrongReasoning, RuleTable, SelectorAccuracy,
         ThresholdTable,
     },
 };
@@ -71,12 +75,25 @@ pub(super) fn best_of_n(
         selectors.insert(8, Selector::Reference);
     }
     let mut totals = vec![0.0; selectors.len()];
+    let mut alarms = FalseAlarms::default();
     for s in sets {
         let cands: Vec<Scored> = s
             .candidates
             .iter()
             .map(|c| {
                 let (steps, orm) = it.next().unwrap_or_default();
+                if c.correct {
+                    let mut combined: Vec<f64> = steps
+                        .iter()
+                        .zip(&c.steps)
+                        .map(|(&p, t)| combine(p, &check_step(t)))
+                        .collect();
+                    alarms.correct += 1;
+                    alarms.flagged_without_restatement_rule +=
+                        usize::from(rule.first_bad(&combined).is_some());
+                    carry_restatements(&mut combined, &restatements(&c.steps));
+                    alarms.flagged += usize::from(rule.first_bad(&combined).is_some());
+                }
                 Scored {
                     answer: &c.answer,
                     correct: c.correct,
@@ -102,6 +119,7 @@ pub(super) fn best_of_n(
                 accuracy: t / n,
             })
             .collect(),
+        correct_flagged: Some(alarms),
     })
 }
 
