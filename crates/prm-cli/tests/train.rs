@@ -118,14 +118,19 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
     ] {
         assert!(model.join(f).is_file(), "{f}");
     }
+    assert_scores(&model);
+    let _ = std::fs::remove_dir_all(&work);
+}
+
+/// The model directory loads and scores a sample.
+fn assert_scores(model: &Path) {
     let o = Command::new(env!("CARGO_BIN_EXE_prm"))
         .args(["score", "--json", "--model"])
-        .arg(&model)
+        .arg(model)
         .arg(root().join("samples/correct.json"))
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let _ = std::fs::remove_dir_all(&work);
 }
 
 fn assert_no_temporary_files(work: &Path) {
@@ -273,13 +278,7 @@ fn two_lent_devices_train_one_model_data_parallel() {
             .as_f64()
             .is_some_and(f64::is_finite)
     );
-    let o = Command::new(env!("CARGO_BIN_EXE_prm"))
-        .args(["score", "--json", "--model"])
-        .arg(&model)
-        .arg(root().join("samples/correct.json"))
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_scores(&model);
     let _ = std::fs::remove_dir_all(&work);
 }
 

@@ -34,6 +34,7 @@ mod progress;
 pub use args::{Neutral, Schedule, Strategy, TrainArgs};
 use examples::{Item, Pools, make_item};
 use learner::StepSchedule;
+pub use progress::EpochRow;
 
 /// The most parameters a model may have and still be scored in a browser tab.
 const BROWSER_MAX_PARAMS: usize = 25_000_000;
@@ -383,7 +384,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     write_progress(checkpointed, loss_ema, seconds)?;
     let rows = progress::read_rows(&metrics_file)?;
     let plot = args.work.join("training.svg");
-    if let Err(e) = progress::plot(&plot, &rows) {
+    if let Err(e) = crate::plots::training(&plot, &rows) {
         eprintln!("no training plot: {e:#}");
     }
     let config = unevaluated_config(

@@ -1,6 +1,6 @@
 //! How a training run shows and keeps its progress: burn-train's renderer as an indicatif bar
-//! (loss, batch shape), each epoch's validation metrics appended to `WORK/metrics.jsonl`, and
-//! the curves drawn to `WORK/training.svg`.
+//! (loss, batch shape), and each epoch's validation metrics appended to `WORK/metrics.jsonl`
+//! (drawn by `plots::training`).
 
 use std::{
     collections::HashMap,
@@ -19,7 +19,6 @@ use burn::train::{
     },
 };
 use indicatif::{ProgressBar, ProgressStyle};
-use plotters::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::learner::RunLog;
@@ -183,72 +182,4 @@ pub fn read_rows(path: &Path) -> Result<Vec<EpochRow>> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| serde_json::from_str(l).map_err(|e| anyhow!("{}: {e}", path.display())))
         .collect()
-}
-
-fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
-    anyhow!("plot: {e:?}")
-}
-
-/// Training loss, validation loss (left axis) and validation step AUC (right axis) by step.
-pub fn plot(path: &Path, rows: &[EpochRow]) -> Result<()> {
-    let last = rows.iter().map(|r| r.step).max().unwrap_or(1).max(1) as f64;
-    let series = |f: &dyn Fn(&EpochRow) -> Option<f64>| -> Vec<(f64, f64)> {
-        rows.iter()
-            .filter_map(|r| Some((r.step as f64, f(r)?)))
-            .collect()
-    };
-    let train = series(&|r| r.train_loss);
-    let valid = series(&|r| r.valid.get("loss").copied());
-    let auc = series(&|r| r.valid.get("step_auc").copied());
-    let top = train
-        .iter()
-        .chain(&valid)
-        .map(|p| p.1)
-        .fold(0.1f64, f64::max)
-        * 1.1;
-    let root = SVGBackend::new(path, (800, 420)).into_drawing_area();
-    root.fill(&WHITE).map_err(err)?;
-    let mut chart = ChartBuilder::on(&root)
-        .caption("Training", ("sans-serif", 20))
-        .margin(10)
-        .x_label_area_size(35)
-        .y_label_area_size(50)
-        .right_y_label_area_size(50)
-        .build_cartesian_2d(0f64..last, 0f64..top)
-        .map_err(err)?
-        .set_secondary_coord(0f64..last, 0f64..1f64);
-    chart
-        .configure_mesh()
-        .x_desc("optimizer step")
-        .y_desc("loss")
-        .draw()
-        .map_err(err)?;
-    chart
-        .configure_secondary_axes()
-        .y_desc("validation step AUC")
-        .draw()
-        .map_err(err)?;
-    chart
-        .draw_series(LineSeries::new(train, &BLUE))
-        .map_err(err)?
-        .label("training loss (moving average)")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], BLUE));
-    chart
-        .draw_series(LineSeries::new(valid, &RED))
-        .map_err(err)?
-        .label("validation loss")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], RED));
-    chart
-        .draw_secondary_series(LineSeries::new(auc, &GREEN))
-        .map_err(err)?
-        .label("validation step AUC")
-        .legend(|(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], GREEN));
-    chart
-        .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
-        .border_style(BLACK)
-        .draw()
-        .map_err(err)?;
-    root.present().map_err(err)?;
-    Ok(())
 }
