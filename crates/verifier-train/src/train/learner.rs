@@ -121,8 +121,11 @@ impl TrainStep for TrainVerifier {
     type Output = StepOutput;
 
     fn step(&self, batch: StepBatch) -> TrainOutput<StepOutput> {
+        let parts = batch.settings.parts as f64;
         let (loss, output) = self.forward_step(&batch);
-        TrainOutput::new(self, loss.backward(), output)
+        // The devices' gradients are summed before the optimizer step: each device's share of
+        // the loss makes the sum the gradient of the mean, as one device's batch would give.
+        TrainOutput::new(self, (loss / parts).backward(), output)
     }
 }
 
