@@ -93,8 +93,8 @@ pub struct TrainArgs {
     #[serde(default)]
     pub strategy: Strategy,
     /// Batches of the validation slice (PRM800K test solutions) scored after every checkpoint
-    /// interval: loss and step AUC.
-    #[arg(long, default_value_t = 4)]
+    /// interval: loss and step AUC (a monitor; with few wrong steps in it, the AUC is noisy).
+    #[arg(long, default_value_t = 16)]
     #[serde(default = "default_valid_batches")]
     pub valid_batches: usize,
     /// PRM800K steps rated neutral (0): supervised as correct, or not supervised at all.
@@ -124,7 +124,7 @@ pub struct TrainArgs {
 }
 
 fn default_valid_batches() -> usize {
-    4
+    16
 }
 
 impl TrainArgs {
