@@ -37,30 +37,33 @@ pub struct Mixture {
     pub pools: Pools,
     pub encoder: verifier_core::StepEncoder,
     pub args: TrainArgs,
-    /// Token budget of one device's batch (`--batch-tokens` shared among the devices).
-    pub batch_tokens: usize,
+    /// Devices training together: each step's batch (`--batch-tokens`) is shared among them.
+    pub parts: usize,
 }
 
 impl Mixture {
-    /// The batch of optimizer step `step` for device `part`: the same for a given seed whatever
-    /// happened before it, so a resumed run draws what an unbroken one would.
+    /// Device `part`'s share of the batch of optimizer step `step`: the batch is the same for a
+    /// given seed whatever happened before it (a resumed run draws what an unbroken one would)
+    /// and however many devices share it.
     fn batch(&self, step: usize, part: usize) -> Vec<Item> {
         let a = &self.args;
-        let seed = a.seed.wrapping_mul(1_000_003) ^ ((step as u64) << 8) ^ part as u64;
+        let seed = a.seed.wrapping_mul(1_000_003) ^ ((step as u64) << 8);
         let mut rng = StdRng::seed_from_u64(seed);
-        draw(&self.pools, &self.encoder, a, self.batch_tokens, &mut rng)
+        let items = draw(&self.pools, &self.encoder, a, self.parts, &mut rng);
+        share(items, part, self.parts)
     }
 }
 
-/// A pool of examples drawn one at a time until the next would pass the token budget (every
-/// sequence padded to the longest).
+/// A pool of examples drawn one at a time until the next would pass the token budget of
+/// `--batch-tokens` (every sequence padded to the longest), and at least `at_least` of them.
 pub fn draw(
     pools: &Pools,
     encoder: &verifier_core::StepEncoder,
     a: &TrainArgs,
-    budget: usize,
+    at_least: usize,
     rng: &mut StdRng,
 ) -> Vec<Item> {
+    let budget = a.batch_tokens;
     let mut items: Vec<Item> = Vec::new();
     let mut longest = 0usize;
     for _ in 0..200 {
@@ -71,13 +74,24 @@ pub fn draw(
             continue;
         };
         let len = item.window.ids.len().max(longest);
-        if (items.len() + 1) * len > budget && !items.is_empty() {
+        if (items.len() + 1) * len > budget && items.len() >= at_least {
             break;
         }
         longest = len;
         items.push(item);
     }
     items
+}
+
+/// Device `part`'s share of a step's batch: every `parts`-th item from its `part`-th, so the
+/// devices together train on exactly the batch one device would.
+fn share(items: Vec<Item>, part: usize, parts: usize) -> Vec<Item> {
+    items
+        .into_iter()
+        .enumerate()
+        .filter(|(i, _)| i % parts == part)
+        .map(|(_, item)| item)
+        .collect()
 }
 
 /// When the run stops early: at a step (`--stop-at-step`) or a time (`--max-minutes`).
@@ -259,6 +273,25 @@ impl DataLoaderIterator<StepBatch> for StepIter<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_devices_share_out_exactly_the_batch_of_one_device() {
+        let item = |n: i64| Item {
+            window: verifier_core::scorer::WindowInput {
+                ids: vec![n],
+                blocks: vec![0],
+                markers: vec![0],
+                scored: 0..1,
+            },
+            prm: vec![Some(true)],
+            orm: vec![None],
+        };
+        let ids = |v: Vec<Item>| v.iter().map(|i| i.window.ids[0]).collect::<Vec<_>>();
+        let batch = || (0..5).map(item).collect::<Vec<_>>();
+        assert_eq!(ids(share(batch(), 0, 1)), vec![0, 1, 2, 3, 4]);
+        assert_eq!(ids(share(batch(), 0, 2)), vec![0, 2, 4]);
+        assert_eq!(ids(share(batch(), 1, 2)), vec![1, 3]);
+    }
 
     #[test]
     fn each_device_takes_its_own_batch_of_every_step_and_the_stop_step_ends_the_run() {

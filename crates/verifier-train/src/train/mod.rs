@@ -208,7 +208,6 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         eprintln!("device {}: {spec}", devices.len() - 1);
     }
     let parts = devices.len();
-    let budget = args.batch_tokens / parts;
     let main_device = devices[0].clone().autodiff();
     let strategy = execution(devices, &specs, args.strategy)?;
 
@@ -317,7 +316,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         pools,
         encoder,
         args: args.clone(),
-        batch_tokens: budget,
+        parts,
     };
     let loader = |source, per_epoch, parts, stop| {
         Arc::new(loader::StepLoader::new(
