@@ -28,37 +28,39 @@ fn data() -> Option<String> {
     }
 }
 
-fn train(work: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
+/// `prm train` of a small run in `work` (model in `work/model`), a checkpoint every step.
+fn train_command(work: &Path, steps: &str, extra: &[&str]) -> Command {
     let data = data().unwrap_or_default();
-    Command::new(env!("CARGO_BIN_EXE_prm"))
-        .args(["train", "--data", &data, "--minilm"])
+    let mut c = Command::new(env!("CARGO_BIN_EXE_prm"));
+    c.args(["train", "--data", &data, "--minilm"])
         .arg(root().join(".cache/minilm"))
         .arg("--work")
         .arg(work)
         .arg("--out")
         .arg(work.join("model"))
-        .args([
-            "--steps",
-            steps,
-            "--checkpoint-every",
-            "1",
-            "--batch-tokens",
-            "256",
-            "--max-train-tokens",
-            "128",
-        ])
-        .args(extra)
-        .output()
-        .unwrap()
+        .args(["--steps", steps, "--checkpoint-every", "1"])
+        .args(["--batch-tokens", "256", "--max-train-tokens", "128"])
+        .args(extra);
+    c
+}
+
+/// A fresh work folder for a test, or none (the test skips) without the data folder.
+fn fresh_work(name: &str) -> Option<std::path::PathBuf> {
+    data()?;
+    let work = std::env::temp_dir().join(format!("prm-train-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    Some(work)
+}
+
+fn train(work: &Path, steps: &str, extra: &[&str]) -> std::process::Output {
+    train_command(work, steps, extra).output().unwrap()
 }
 
 #[test]
 fn train_checkpoints_resumes_and_writes_a_loadable_model() {
-    if data().is_none() {
+    let Some(work) = fresh_work("test") else {
         return;
-    }
-    let work = std::env::temp_dir().join(format!("prm-train-test-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
+    };
     // a schedule of 4 steps, stopped after 2, of the first two pretrained encoder layers
     let o = train(&work, "4", &["--stop-at-step", "2", "--layers", "2"]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
@@ -150,22 +152,10 @@ fn progress_step(work: &Path) -> u64 {
 
 #[test]
 fn a_run_killed_mid_way_resumes_from_its_last_checkpoint() {
-    if data().is_none() {
+    let Some(work) = fresh_work("kill") else {
         return;
-    }
-    let work = std::env::temp_dir().join(format!("prm-train-kill-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
-    let data = data().unwrap_or_default();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_prm"))
-        .args(["train", "--data", &data, "--minilm"])
-        .arg(root().join(".cache/minilm"))
-        .arg("--work")
-        .arg(&work)
-        .arg("--out")
-        .arg(work.join("model"))
-        .args(["--steps", "400", "--checkpoint-every", "1", "--layers", "1"])
-        .args(["--batch-tokens", "256", "--max-train-tokens", "128"])
-        .args(["--valid-batches", "1"])
+    };
+    let mut child = train_command(&work, "400", &["--layers", "1", "--valid-batches", "1"])
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -242,13 +232,11 @@ fn serve(port: u16) -> Server {
 
 #[test]
 fn two_lent_devices_train_one_model_data_parallel() {
-    if data().is_none() {
+    let Some(work) = fresh_work("remote") else {
         return;
-    }
+    };
     let (p1, p2) = (free_port(), free_port());
     let (_s1, _s2) = (serve(p1), serve(p2));
-    let work = std::env::temp_dir().join(format!("prm-train-remote-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
     let devices = format!("remote:ws://127.0.0.1:{p1},remote:ws://127.0.0.1:{p2}");
     let o = train(
         &work,
@@ -284,11 +272,9 @@ fn two_lent_devices_train_one_model_data_parallel() {
 
 #[test]
 fn train_rejects_bad_layer_counts_and_mixtures_before_any_work() {
-    if data().is_none() {
+    let Some(work) = fresh_work("bad") else {
         return;
-    }
-    let work = std::env::temp_dir().join(format!("prm-train-bad-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&work);
+    };
     for (extra, expect) in [
         (&["--layers", "13"][..], "--layers takes 1 to 12"),
         (&["--layers", "0"][..], "--layers takes 1 to 12"),

@@ -16,13 +16,14 @@ pub enum DeviceKind {
 }
 
 pub fn select(kind: DeviceKind) -> Result<Device> {
-    match kind {
-        DeviceKind::Cpu => Ok(Device::flex()),
-        #[cfg(feature = "wgpu")]
-        DeviceKind::Gpu => Ok(Device::wgpu(burn::tensor::DeviceKind::DefaultDevice)),
-        #[cfg(not(feature = "wgpu"))]
-        DeviceKind::Gpu => {
-            anyhow::bail!("this build has no GPU backend; rebuild with `--features wgpu`")
+    DeviceSpec::from(kind).open()
+}
+
+impl From<DeviceKind> for DeviceSpec {
+    fn from(kind: DeviceKind) -> Self {
+        match kind {
+            DeviceKind::Cpu => DeviceSpec::Cpu,
+            DeviceKind::Gpu => DeviceSpec::Wgpu(None),
         }
     }
 }

@@ -55,6 +55,19 @@ pub fn carry_restatements(scores: &mut [f64], restated: &[bool]) {
     }
 }
 
+/// The scores the step rule reads: each step's model score combined with its checks
+/// ([`combine`]), restating steps (`restated`, from [`restatements`]) carrying the score before
+/// them — what [`Decision::decide`] works on, for callers that hold the parts.
+pub fn decided_scores(model_scores: &[f64], checks: &[Vec<Check>], restated: &[bool]) -> Vec<f64> {
+    let mut scores: Vec<f64> = model_scores
+        .iter()
+        .zip(checks)
+        .map(|(&p, c)| combine(p, c))
+        .collect();
+    carry_restatements(&mut scores, restated);
+    scores
+}
+
 /// How exercise mode decides once the final answer is compared with the known one.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ExerciseRule {

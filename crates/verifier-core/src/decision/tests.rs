@@ -295,13 +295,19 @@ fn unusable_exercise_input_warns_and_falls_back() -> Result {
 #[test]
 fn a_bare_answer_line_is_as_right_as_the_work_it_restates() -> Result {
     let d = decision(0.5, Some(0.8), Aggregate::Product);
-    let work = ["He buys 3 bags of 6 pens: 3 * 6 = 18", "He gives 5 away: 18 - 5 = 13"];
+    let work = [
+        "He buys 3 bags of 6 pens: 3 * 6 = 18",
+        "He gives 5 away: 18 - 5 = 13",
+    ];
     // the network distrusts the bare line (0.3); it restates 13, so it carries 0.9
     let steps = texts(&[work[0], work[1], "A: 13"]);
     let v = d.verdict(steps, &[0.9, 0.9, 0.3], 0.8, None);
     assert_eq!(v.first_bad_step, None);
     assert_eq!(v.steps[2].score, 0.9);
-    assert_eq!(v.steps[2].model_score, 0.3, "the network's own score stays visible");
+    assert_eq!(
+        v.steps[2].model_score, 0.3,
+        "the network's own score stays visible"
+    );
     // an answer line stating something no step reached is judged on its own
     let steps = texts(&[work[0], work[1], "A: 15"]);
     let v = d.verdict(steps, &[0.9, 0.9, 0.3], 0.8, None);

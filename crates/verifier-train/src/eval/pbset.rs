@@ -3,7 +3,7 @@
 use anyhow::Result;
 use verifier_core::{
     Calibration, Check, Scorer, StepRule, check_step,
-    decision::{carry_restatements, combine, logit, restatements, sigmoid},
+    decision::{decided_scores, logit, restatements, sigmoid},
 };
 use verifier_data::sources;
 
@@ -64,9 +64,8 @@ impl PbSet {
             .zip(&self.checks)
             .zip(&self.restated)
             .map(|((s, c), r)| {
-                let mut v: Vec<f64> = s.iter().zip(c).map(|(&p, c)| combine(base(p), c)).collect();
-                carry_restatements(&mut v, r);
-                v
+                let model: Vec<f64> = s.iter().map(|&p| base(p)).collect();
+                decided_scores(&model, c, r)
             })
             .collect()
     }

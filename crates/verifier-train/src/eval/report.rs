@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use verifier_core::{
     Calibration, Scorer, StepRule, check_step,
-    decision::{carry_restatements, check_threshold, combine, restatements},
+    decision::{check_threshold, decided_scores, restatements},
     select::Method,
 };
 use verifier_data::{DataDir, sources};
@@ -83,16 +83,16 @@ pub(super) fn best_of_n(
             .map(|c| {
                 let (steps, orm) = it.next().unwrap_or_default();
                 if c.correct {
-                    let mut combined: Vec<f64> = steps
-                        .iter()
-                        .zip(&c.steps)
-                        .map(|(&p, t)| combine(p, &check_step(t)))
-                        .collect();
+                    let checks: Vec<_> = c.steps.iter().map(|t| check_step(t)).collect();
+                    let flags = |restated: &[bool]| {
+                        usize::from(
+                            rule.first_bad(&decided_scores(&steps, &checks, restated))
+                                .is_some(),
+                        )
+                    };
                     alarms.correct += 1;
-                    alarms.flagged_without_restatement_rule +=
-                        usize::from(rule.first_bad(&combined).is_some());
-                    carry_restatements(&mut combined, &restatements(&c.steps));
-                    alarms.flagged += usize::from(rule.first_bad(&combined).is_some());
+                    alarms.flagged_without_restatement_rule += flags(&[]);
+                    alarms.flagged += flags(&restatements(&c.steps));
                 }
                 Scored {
                     answer: &c.answer,

@@ -133,10 +133,7 @@ impl TrainArgs {
         if !self.devices.is_empty() {
             return self.devices.clone();
         }
-        vec![match self.device {
-            device::DeviceKind::Cpu => DeviceSpec::Cpu,
-            device::DeviceKind::Gpu => DeviceSpec::Wgpu(None),
-        }]
+        vec![self.device.into()]
     }
 }
 

@@ -18,6 +18,7 @@ use burn::{
     prelude::Device,
 };
 use rand::{SeedableRng, rngs::StdRng};
+use verifier_data::{DataDir, sources};
 
 use super::{
     TrainArgs,
@@ -56,16 +57,14 @@ impl Mixture {
 
 /// A pool of examples drawn one at a time until the next would pass the token budget of
 /// `--batch-tokens` (every sequence padded to the longest), and at least `at_least` of them.
-pub fn draw(
+fn draw(
     pools: &Pools,
     encoder: &verifier_core::StepEncoder,
     a: &TrainArgs,
     at_least: usize,
     rng: &mut StdRng,
 ) -> Vec<Item> {
-    let budget = a.batch_tokens;
     let mut items: Vec<Item> = Vec::new();
-    let mut longest = 0usize;
     for _ in 0..200 {
         let Some(sol) = pools.sample(&a.mix, a.extra_weight, rng) else {
             continue;
@@ -73,14 +72,47 @@ pub fn draw(
         let Some(item) = make_item(encoder, &sol, a.max_train_tokens, a.neutral) else {
             continue;
         };
-        let len = item.window.ids.len().max(longest);
-        if (items.len() + 1) * len > budget && items.len() >= at_least {
+        if overflows(&items, &item, a.batch_tokens) && items.len() >= at_least {
             break;
         }
-        longest = len;
         items.push(item);
     }
     items
+}
+
+/// Whether `next` would take `batch` past `budget` tokens (every sequence padded to the longest).
+fn overflows(batch: &[Item], next: &Item, budget: usize) -> bool {
+    let len = |i: &Item| i.window.ids.len();
+    let longest = batch.iter().map(len).max().unwrap_or(0).max(len(next));
+    (batch.len() + 1) * longest > budget
+}
+
+/// The validation slice: the first PRM800K test solutions (never trained on), in
+/// `--valid-batches` fixed batches of `--batch-tokens` (the same whatever the devices: it is
+/// scored on the first one).
+pub(super) fn validation_batches(
+    data: &DataDir,
+    encoder: &verifier_core::StepEncoder,
+    a: &TrainArgs,
+) -> anyhow::Result<Vec<Vec<Item>>> {
+    let mut batches = Vec::new();
+    let mut batch: Vec<Item> = Vec::new();
+    for sol in sources::prm800k(data, "test")? {
+        if batches.len() >= a.valid_batches {
+            break;
+        }
+        let Some(item) = make_item(encoder, &sol, a.max_train_tokens, a.neutral) else {
+            continue;
+        };
+        if overflows(&batch, &item, a.batch_tokens) && !batch.is_empty() {
+            batches.push(std::mem::take(&mut batch));
+        }
+        batch.push(item);
+    }
+    if batches.len() < a.valid_batches && !batch.is_empty() {
+        batches.push(batch);
+    }
+    Ok(batches)
 }
 
 /// Device `part`'s share of a step's batch: every `parts`-th item from its `part`-th, so the

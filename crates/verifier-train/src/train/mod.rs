@@ -32,7 +32,7 @@ mod loss;
 mod progress;
 
 pub use args::{Neutral, Schedule, Strategy, TrainArgs};
-use examples::{Item, Pools, make_item};
+use examples::Pools;
 use learner::StepSchedule;
 pub use progress::EpochRow;
 
@@ -100,39 +100,6 @@ fn execution(
             },
         ),
     })
-}
-
-/// The validation slice: the first PRM800K test solutions (never trained on), as fixed batches
-/// of `budget` tokens.
-fn validation_batches(
-    data: &DataDir,
-    encoder: &StepEncoder,
-    args: &TrainArgs,
-    budget: usize,
-) -> Result<Vec<Vec<Item>>> {
-    let mut batches = Vec::new();
-    let mut batch: Vec<Item> = Vec::new();
-    let mut longest = 0;
-    for sol in sources::prm800k(data, "test")? {
-        if batches.len() >= args.valid_batches {
-            break;
-        }
-        let Some(item) = make_item(encoder, &sol, args.max_train_tokens, args.neutral) else {
-            continue;
-        };
-        let len = item.window.ids.len().max(longest);
-        if (batch.len() + 1) * len > budget && !batch.is_empty() {
-            batches.push(std::mem::take(&mut batch));
-            longest = item.window.ids.len();
-        } else {
-            longest = len;
-        }
-        batch.push(item);
-    }
-    if batches.len() < args.valid_batches && !batch.is_empty() {
-        batches.push(batch);
-    }
-    Ok(batches)
 }
 
 /// Read how many optimizer steps the scheduler checkpoint of `epoch` took.
@@ -293,8 +260,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         parts,
         log: log.clone(),
     });
-    // The same slice whatever the devices (it is scored on the first one).
-    let valid = validation_batches(&data, &encoder, &args, args.batch_tokens)?;
+    let valid = loader::validation_batches(&data, &encoder, &args)?;
     let t0 = Instant::now();
     let start_epoch = resumed_epoch.unwrap_or(0);
     let epochs = start_epoch
