@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Serve the repository (or the folder given after the port) on localhost: the demo, the pages,
 the model files, pkg/. Every response allows any origin, as a CDN does, so that a page on one
-origin can embed the widget and load the model from another."""
+origin can embed the widget and load the model from another. With SERVE_ISOLATED=1 the pages are
+also cross-origin isolated (COOP/COEP), which threaded WebAssembly needs (benches/compare.sh)."""
 import http.server
 import os
 import sys
@@ -26,6 +27,10 @@ class Handler(http.server.SimpleHTTPRequestHandler):
     def end_headers(self):
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Access-Control-Allow-Origin", "*")
+        if os.environ.get("SERVE_ISOLATED"):
+            self.send_header("Cross-Origin-Opener-Policy", "same-origin")
+            self.send_header("Cross-Origin-Embedder-Policy", "require-corp")
+            self.send_header("Cross-Origin-Resource-Policy", "cross-origin")
         super().end_headers()
 
     def log_message(self, fmt, *args):
