@@ -25,7 +25,7 @@ mkdir -p "$C/results" "$C/npm"
   npm install --prefix "$C/npm" --no-audit --no-fund --loglevel=error onnxruntime-web@1.30.0
 }
 [ -d node_modules/playwright-core ] || npm ci --no-audit --no-fund --loglevel=error
-[ -f pkg/verifier_wasm_bg.wasm ] || bash scripts/build-web.sh
+[ -f pkg/cpu/verifier_wasm_bg.wasm ] || bash scripts/build-web.sh
 
 # 1. the same model in both runtimes
 cargo bench -q -p verifier-train --bench compare -- export "$PWD/$C/model"

@@ -10,11 +10,19 @@ export PATH="$HOME/.cargo/bin:$PATH"
 rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 command -v wasm-bindgen >/dev/null && wasm-bindgen --version | grep -q 0.2.130 || cargo install wasm-bindgen-cli --version 0.2.130
 
-cargo build --release --target wasm32-unknown-unknown -p verifier-wasm --target-dir target-wasm
-wasm-bindgen --target web --out-dir pkg --out-name verifier_wasm \
-  target-wasm/wasm32-unknown-unknown/release/verifier_wasm.wasm
-node_modules/.bin/wasm-opt -O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue pkg/verifier_wasm_bg.wasm -o pkg/verifier_wasm_bg.wasm.opt
-mv pkg/verifier_wasm_bg.wasm.opt pkg/verifier_wasm_bg.wasm
+# Two builds of the module: pkg/ (WebGPU and CPU) and pkg/cpu/ (CPU only, about a third of the
+# size), which the worker loads wherever WebGPU will not be used.
+wasm_build() { # OUT_DIR [cargo flags]
+  local out=$1; shift
+  cargo build --release --target wasm32-unknown-unknown -p verifier-wasm --target-dir target-wasm "$@"
+  wasm-bindgen --target web --out-dir "$out" --out-name verifier_wasm \
+    target-wasm/wasm32-unknown-unknown/release/verifier_wasm.wasm
+  node_modules/.bin/wasm-opt -O2 --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-reference-types --enable-multivalue "$out/verifier_wasm_bg.wasm" -o "$out/verifier_wasm_bg.wasm.opt"
+  mv "$out/verifier_wasm_bg.wasm.opt" "$out/verifier_wasm_bg.wasm"
+}
+wasm_build pkg
+wasm_build pkg/cpu --no-default-features
+rm -f pkg/cpu/*.d.ts
 
 rm -rf web/vendor/katex && mkdir -p web/vendor && cp -r node_modules/katex/dist web/vendor/katex
 
@@ -33,4 +41,4 @@ cp node_modules/katex/dist/fonts/*.woff2 pkg/vendor/katex/fonts/
 cp models/verifier/config.json models/verifier/tokenizer.json models/verifier/model.bpk models/verifier/MODEL_CARD.md pkg/models/verifier/
 cp LICENSE-MIT LICENSE-APACHE pkg/
 
-ls -l pkg/verifier_wasm_bg.wasm
+ls -l pkg/verifier_wasm_bg.wasm pkg/cpu/verifier_wasm_bg.wasm

@@ -23,6 +23,8 @@ export interface LoadInfo {
   cached: boolean;
   bytes: number;
   webgpu: boolean;
+  /** The wasm module loaded: `full` (WebGPU and CPU) or `cpu` (CPU only, about a third of the bytes; loaded wherever WebGPU will not be used). */
+  build: 'full' | 'cpu';
 }
 
 export interface Scored { verdict: Verdict; ms: number; backend: 'webgpu' | 'cpu'; note: string | null }

@@ -4,13 +4,19 @@
 // 'BadInputError' (fix the request), 'ModelError' (the model files), 'BackendError' (the device),
 // 'NetworkError' (a download), 'WorkerError' (the wasm module crashed: the reply carries
 // `fatal: true` and the worker closes; the page's client starts a fresh one).
-import init, { Verifier, bestOfN, splitSteps, webgpuAvailable } from '../pkg/verifier_wasm.js';
-
 const CACHE_NAME = 'step-verifier-model-v2';
-const WASM_URL = new URL('../pkg/verifier_wasm_bg.wasm', import.meta.url).href;
 const MODEL_FILES = ['tokenizer.json', 'model.bpk'];
+// Two builds of the wasm module: `full` (WebGPU and CPU) and `cpu` (CPU only, about a third of the
+// bytes). The CPU build is loaded wherever WebGPU will not be used: backend 'cpu', no WebGPU
+// adapter, or `auto` that chose the CPU on this adapter before.
+const BUILDS = {
+  full: { js: '../pkg/verifier_wasm.js', wasm: new URL('../pkg/verifier_wasm_bg.wasm', import.meta.url).href },
+  cpu: { js: '../pkg/cpu/verifier_wasm.js', wasm: new URL('../pkg/cpu/verifier_wasm_bg.wasm', import.meta.url).href },
+};
 
-let ready = null; // the wasm module, instantiated once
+// The module in use: {build, ready: Promise<{wasm: its bindings, exports}>}, instantiated once
+// (the full build replaces the CPU one when WebGPU is wanted later; never the other way round).
+let module = null;
 let verifier = null;
 let loadedBytes = null; // kept to restart on the CPU if the GPU is lost
 let fallbackNote = null;
@@ -98,14 +104,13 @@ async function fetchConfig(base) {
 }
 
 /**
- * Fetch the wasm module (unless instantiated) and the model files, from the cache where they are
+ * Fetch the wasm module of `build` (none: the one instantiated serves) and the model files, from the cache where they are
  * intact, with progress over every byte: {file, loaded, total, fraction, cached}.
  */
-async function fetchAll(base, progress) {
-  const cache = await openCache();
+async function fetchAll(base, progress, cache, build) {
   const config = await fetchConfig(base);
   const wanted = MODEL_FILES.map((f) => ({ file: f, url: new URL(f, base).href, digest: config.files[f] }));
-  if (!ready) wanted.unshift({ file: 'verifier_wasm_bg.wasm', url: WASM_URL, wasm: true });
+  if (build) wanted.unshift({ file: 'verifier_wasm_bg.wasm', url: BUILDS[build].wasm, wasm: true });
   // cached and intact, or to download: every download is started first, so that every size is
   // known before the first byte is counted
   for (const w of wanted) {
@@ -154,17 +159,32 @@ async function adapterName() {
 
 const choiceKey = (adapter) => `https://step-verifier.invalid/auto-choice?adapter=${encodeURIComponent(adapter)}`;
 
-async function load(msg, progress) {
-  const base = new URL(msg.base, msg.pageUrl || self.location.href);
-  const { cache, config, byName, wanted } = await fetchAll(base, progress);
-  if (!ready) ready = init({ module_or_path: byName['verifier_wasm_bg.wasm'].bytes });
+/** Instantiate `build` from its bytes or URL, once; a failed start is forgotten (tried again next time). */
+async function instantiate(build, bytes) {
+  if (module?.build === build) return module.ready;
+  const m = { build };
+  m.ready = (async () => {
+    const wasm = await import(BUILDS[build].js);
+    const exports = await wasm.default({ module_or_path: bytes ?? BUILDS[build].wasm });
+    return { wasm, exports };
+  })();
+  module = m;
   try {
-    await ready;
+    return await m.ready;
   } catch (e) {
-    ready = null; // the next load fetches and instantiates the module again
+    if (module === m) module = null;
     throw e;
   }
-  const t0 = performance.now();
+}
+
+/** The wasm module alone (no model): for the requests that only need its text functions. */
+async function wasmModule() {
+  return module ? module.ready : instantiate('cpu');
+}
+
+async function load(msg, progress) {
+  const base = new URL(msg.base, msg.pageUrl || self.location.href);
+  const cache = await openCache();
   // `auto` measures both backends once per adapter, then keeps its choice
   let backend = msg.backend || 'auto';
   const adapter = backend === 'auto' && cache ? await adapterName() : null;
@@ -177,9 +197,14 @@ async function load(msg, progress) {
       remembered = true;
     }
   }
+  const gpuWanted = backend === 'webgpu' || (backend === 'auto' && adapter !== null) || (backend === 'auto' && !cache && !!self.navigator?.gpu);
+  const build = gpuWanted && module?.build !== 'full' ? 'full' : module ? null : 'cpu';
+  const { config, byName, wanted } = await fetchAll(base, progress, cache, build);
+  const { wasm } = await instantiate(build ?? module.build, build && byName['verifier_wasm_bg.wasm'].bytes);
+  const t0 = performance.now();
   let v;
   try {
-    v = await Verifier.fromBytes(config.bytes, byName['tokenizer.json'].bytes, byName['model.bpk'].bytes, backend);
+    v = await wasm.Verifier.fromBytes(config.bytes, byName['tokenizer.json'].bytes, byName['model.bpk'].bytes, backend);
   } catch (e) {
     // never keep files that do not load (a crash of the module says nothing about the files)
     if (cache && !(e instanceof WebAssembly.RuntimeError)) for (const w of wanted) if (!w.wasm) await cache.delete(cacheKey(w.url, w.digest));
@@ -212,7 +237,8 @@ async function load(msg, progress) {
     initMs: performance.now() - t0,
     cached: model.every((w) => w.cached),
     bytes: config.bytes.length + model.reduce((n, w) => n + w.bytes.length, 0),
-    webgpu: webgpuAvailable(),
+    webgpu: wasm.webgpuAvailable(),
+    build: module.build,
   };
 }
 
@@ -252,7 +278,8 @@ function fallBackToCpu(err) {
   if (fallingBack) return fallingBack;
   if (!verifier || verifier.backend !== 'webgpu' || !loadedBytes) return Promise.reject(err);
   fallingBack = (async () => {
-    const cpu = await Verifier.fromBytes(loadedBytes.config, loadedBytes.tokenizer, loadedBytes.weights, 'cpu');
+    const { wasm } = await module.ready;
+    const cpu = await wasm.Verifier.fromBytes(loadedBytes.config, loadedBytes.tokenizer, loadedBytes.weights, 'cpu');
     for (const s of sessions.values()) s.free();
     sessions.clear();
     verifier.free();
@@ -261,17 +288,6 @@ function fallBackToCpu(err) {
     fallbackNote = `WebGPU failed (${err.message}); now on the CPU`;
   })().finally(() => { fallingBack = null; });
   return fallingBack;
-}
-
-/** The wasm module alone (no model): for the requests that only need its text functions. */
-async function wasmModule() {
-  if (!ready) ready = init({ module_or_path: WASM_URL });
-  try {
-    await ready;
-  } catch (e) {
-    ready = null;
-    throw e;
-  }
 }
 
 function need() {
@@ -352,15 +368,13 @@ const handlers = {
     return true;
   },
   async split(msg) {
-    await wasmModule();
-    return splitSteps(msg.solution);
+    return (await wasmModule()).wasm.splitSteps(msg.solution);
   },
   async bestOfN(msg) {
-    await wasmModule();
-    return bestOfN(msg.candidates, msg.answer || undefined);
+    return (await wasmModule()).wasm.bestOfN(msg.candidates, msg.answer || undefined);
   },
   async stats() {
-    const exports = ready ? await ready.catch(() => null) : null;
+    const exports = module ? (await module.ready.catch(() => null))?.exports : null;
     return { wasmBytes: exports?.memory?.buffer.byteLength ?? 0, sessions: sessions.size, loaded: verifier !== null };
   },
   async clearCache() {

@@ -43,7 +43,7 @@ const ratios = {
   native_batch16_t1: ratio(nativeRuns.ours_t1.whole_256_b16, nativeRuns.ort_t1.whole_256_b16),
   native_batch16_t2: ratio(nativeRuns.ours_t2.whole_256_b16, nativeRuns.ort_t2.whole_256_b16),
 };
-const wasmBytes = statSync(join(ROOT, 'pkg/verifier_wasm_bg.wasm')).size;
+const wasmBytes = { cpu: statSync(join(ROOT, 'pkg/cpu/verifier_wasm_bg.wasm')).size, full: statSync(join(ROOT, 'pkg/verifier_wasm_bg.wasm')).size };
 const result = {
   date: new Date().toISOString(),
   what: 'ours / onnxruntime, median milliseconds (below 1: ours is faster); same model, same token ids, outputs checked to 1e-3 first',
@@ -70,5 +70,5 @@ for (const t of [1, 2]) {
 console.log('ratios ours / onnxruntime (median):');
 for (const [k, v] of Object.entries(ratios)) console.log(`  ${k.padEnd(32)} ${v.toFixed(2)}`);
 console.log(`  ours step 20 / step 1           ${result.ours_step20_over_step1.toFixed(2)}`);
-console.log(`  wasm raw size                    ${(wasmBytes / 1e6).toFixed(2)} MB`);
+console.log(`  wasm raw size                    ${(wasmBytes.cpu / 1e6).toFixed(2)} MB (CPU-only module), ${(wasmBytes.full / 1e6).toFixed(2)} MB (with WebGPU)`);
 console.log('written: benches/results/compare.json');

@@ -32,7 +32,7 @@ test('the packed package verifies a solution in a page on another origin', { tim
   const pkg = JSON.parse(readFileSync(join(dir, 'package', 'package.json'), 'utf8'));
   const cargo = readFileSync(join(ROOT, 'Cargo.toml'), 'utf8').match(/\[workspace\.package\][^[]*?version = "([^"]+)"/)[1];
   assert.equal(pkg.version, cargo, 'the package version is the crates\' version');
-  for (const f of ['index.js', 'index.d.ts', 'widget.js', 'worker.js', 'verifier_wasm_bg.wasm', 'models/verifier/model.bpk', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE']) {
+  for (const f of ['index.js', 'index.d.ts', 'widget.js', 'worker.js', 'verifier_wasm_bg.wasm', 'cpu/verifier_wasm_bg.wasm', 'cpu/verifier_wasm.js', 'models/verifier/model.bpk', 'README.md', 'LICENSE-MIT', 'LICENSE-APACHE']) {
     assert.ok(pkg.files.some((p) => f === p || f.startsWith(p)), `${f} is in the package`);
   }
   const base = `${cdn.url.replace('127.0.0.1', 'localhost')}package/`; // another origin than the page's
@@ -66,6 +66,7 @@ try {
   assert.equal(r.verdict.first_bad_step, native.first_bad_step);
   assert.deepEqual(r.verdict.answer_check, native.answer_check);
   r.verdict.steps.forEach((s, i) => assert.ok(Math.abs(s.score - native.steps[i].score) < 1e-3));
+  assert.equal(r.info.build, 'cpu', "backend 'cpu' loads the CPU-only module");
   assert.equal(r.bad.kind, 'BadInputError', 'errors cross the worker with their kind');
   assert.equal(r.cached, true, 'the model is in the cache once loaded');
   // progress over every byte, the wasm module included, ending at the whole

@@ -14,6 +14,7 @@ test('webgpu backend scores like the native CLI', { timeout: 600_000 }, async ()
   await page.waitForFunction(() => ['ready', 'error'].includes(document.getElementById('status').dataset.state), null, { timeout: 300_000 });
   assert.equal(await page.textContent('#error'), '');
   assert.equal(await page.$eval('#backend', (e) => e.dataset.backend), 'webgpu');
+  assert.equal(await page.$eval('#backend', (e) => e.dataset.build), 'full', 'WebGPU loads the full module');
   const problem = 'What is 17 times 4?';
   const steps = ['17 * 4 = 58.', 'So the answer is 58.'];
   await page.fill('#problem', problem);
@@ -39,10 +40,12 @@ test('auto measures both backends and keeps the faster', { timeout: 600_000 }, a
   assert.equal(m.length, 2, text);
   const faster = m[0][1] <= m[1][1] ? m[0][0] : m[1][0];
   assert.equal(await page.$eval('#backend', (e) => e.dataset.backend), faster);
+  assert.equal(await page.$eval('#backend', (e) => e.dataset.build), 'full', 'auto measures WebGPU: the full module');
   // the choice is remembered for this adapter: the next load does not measure again
   await page.reload();
   await page.waitForFunction(() => document.getElementById('status').dataset.state === 'ready', null, { timeout: 400_000 });
   assert.match(await page.textContent('#backend'), /the choice measured earlier on this adapter/);
   assert.equal(await page.$eval('#backend', (e) => e.dataset.backend), faster);
+  assert.equal(await page.$eval('#backend', (e) => e.dataset.build), faster === 'cpu' ? 'cpu' : 'full', 'a remembered CPU choice loads the CPU-only module');
   await page.close();
 });

@@ -23,6 +23,10 @@ use verifier_core::{
 };
 use verifier_train::{model_dir, score::score_request};
 
+/// The allocator `prm` runs with.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const PROBLEM: &str = "Tom has 3 boxes with 12 pencils each and buys more boxes of 12. How many pencils does he have?";
 /// Tokens of the whole-forward input.
 const WHOLE_TOKENS: usize = 256;

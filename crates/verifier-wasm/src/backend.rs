@@ -1,7 +1,9 @@
 //! Backend choice: WebGPU through burn's wgpu backend, or burn's CPU backend compiled to wasm.
 //! `auto` measures a small probe on both and keeps the faster; WebGPU that is missing, has no
-//! adapter, or fails falls back to the CPU with the reason reported.
+//! adapter, or fails falls back to the CPU with the reason reported. Built without the `webgpu`
+//! feature (pkg/cpu/), every choice runs on the CPU.
 
+#[cfg(feature = "webgpu")]
 use std::cell::RefCell;
 
 use burn::prelude::*;
@@ -40,11 +42,18 @@ pub fn webgpu_available() -> bool {
         .is_some_and(|g| !g.is_undefined() && !g.is_null())
 }
 
+#[cfg(feature = "webgpu")]
 thread_local! {
     /// The WebGPU device is initialised once per page or worker.
     static WEBGPU: RefCell<Option<Result<(Device, String), String>>> = const { RefCell::new(None) };
 }
 
+#[cfg(not(feature = "webgpu"))]
+async fn webgpu_device() -> Result<(Device, String), String> {
+    Err("this build of the module is CPU-only (pkg/cpu/); WebGPU needs the full one (pkg/)".into())
+}
+
+#[cfg(feature = "webgpu")]
 async fn webgpu_device() -> Result<(Device, String), String> {
     if let Some(r) = WEBGPU.with(|w| w.borrow().clone()) {
         return r;
