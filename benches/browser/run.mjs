@@ -12,6 +12,7 @@ const size = (rel) => {
 };
 const bundle = {
   wasm: size('pkg/verifier_wasm_bg.wasm'),
+  wasm_cpu_only: size('pkg/cpu/verifier_wasm_bg.wasm'),
   js: size('pkg/verifier_wasm.js'),
   weights: size('models/verifier/model.bpk'),
   tokenizer: size('models/verifier/tokenizer.json'),
