@@ -75,10 +75,11 @@ def build(weights, arch):
     masked = g.const("masked", np.array(-np.inf, np.float32))
     for i in range(arch["num_layers"]):
         p = f"encoder.layer.{i}"
-        heads_of = lambda name, perm: g.op("Transpose", g.op(
-            "Reshape", g.linear(x, f"{p}.attention.self_attn.{name}"), split), perm=perm)
-        q, k, v = heads_of("query", [0, 2, 1, 3]), heads_of("key", [0, 2, 3, 1]), heads_of("value", [0, 2, 1, 3])
-        scores = g.op("Where", blocked, masked, g.op("Mul", g.op("MatMul", q, k), scale))
+        heads_of = lambda y, perm: g.op("Transpose", g.op("Reshape", y, split), perm=perm)
+        proj = lambda name: g.linear(x, f"{p}.attention.self_attn.{name}")
+        q = heads_of(g.op("Mul", proj("query"), scale), [0, 2, 1, 3])  # scaled before the product
+        k, v = heads_of(proj("key"), [0, 2, 3, 1]), heads_of(proj("value"), [0, 2, 1, 3])
+        scores = g.op("Where", blocked, masked, g.op("MatMul", q, k))
         ctx = g.op("MatMul", g.op("Softmax", scores, axis=-1), v)
         ctx = g.op("Reshape", g.op("Transpose", ctx, perm=[0, 2, 1, 3]), merge)
         x = g.layer_norm(g.op("Add", g.linear(ctx, f"{p}.attention.output.dense"), x),

@@ -190,14 +190,15 @@ impl SelfAttention {
     ) -> (Tensor<3>, Tensor<4>, Tensor<4>) {
         let [b, t, h] = x.dims();
         let head_dim = h / self.num_heads;
-        let q = self.split_heads(self.query.forward(x.clone()));
+        // scaled before the product: a pass over `[t, h]` instead of over the `[heads, t, t]` scores
+        let q = self.split_heads(self.query.forward(x.clone()) / (head_dim as f64).sqrt());
         let mut k = self.split_heads(self.key.forward(x.clone()));
         let mut v = self.split_heads(self.value.forward(x));
         if let Some((pk, pv)) = past {
             k = Tensor::cat(vec![pk, k], 2);
             v = Tensor::cat(vec![pv, v], 2);
         }
-        let mut scores = q.matmul(k.clone().swap_dims(2, 3)) / (head_dim as f64).sqrt();
+        let mut scores = q.matmul(k.clone().swap_dims(2, 3));
         if let Some(mask) = mask {
             let [_, heads, tq, tk] = scores.dims();
             scores = scores.mask_fill(mask.expand([b, heads, tq, tk]), f32::NEG_INFINITY);
