@@ -6,6 +6,10 @@ use burn::prelude::*;
 use criterion::{Criterion, criterion_group, criterion_main};
 use verifier_core::{ModelFiles, Scorer};
 
+#[path = "common/solution.rs"]
+mod solution;
+use solution::{PROBLEM, steps};
+
 fn shipped() -> Scorer {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../models/verifier/");
     let read = |f: &str| std::fs::read(format!("{dir}{f}")).expect("shipped model");
@@ -20,20 +24,6 @@ fn shipped() -> Scorer {
     )
     .expect("loads")
 }
-
-fn steps(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            format!(
-                "Next, {i} boxes hold {} pencils, so we have {} pencils in all.",
-                12 * i,
-                12 * i + 36
-            )
-        })
-        .collect()
-}
-
-const PROBLEM: &str = "Tom has 3 boxes with 12 pencils each and buys more boxes of 12. How many pencils does he have?";
 
 fn bench(c: &mut Criterion) {
     let scorer = shipped();

@@ -5,7 +5,7 @@
 //!   two solutions with their token ids, block ids, step markers and our native step
 //!   probabilities (raw, and calibrated as the verdict reports them), which the ONNX export and
 //!   the browser page check their outputs against.
-//! - `compare time DIR`: our whole forward (batch 1 and 16 of the 256-token input) on burn's CPU
+//! - `compare time`: our whole forward (batch 1 and 16 of the 256-token input) on burn's CPU
 //!   backend, 3 warm-up runs then 10 timed runs each; one JSON line on stdout. Threads: the
 //!   caller sets `RAYON_NUM_THREADS`.
 
@@ -23,30 +23,20 @@ use verifier_core::{
 };
 use verifier_train::{model_dir, score::score_request};
 
+#[path = "../../verifier-core/benches/common/solution.rs"]
+mod solution;
+use solution::{PROBLEM, steps};
+
 /// The allocator `prm` runs with.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-const PROBLEM: &str = "Tom has 3 boxes with 12 pencils each and buys more boxes of 12. How many pencils does he have?";
 /// Tokens of the whole-forward input.
 const WHOLE_TOKENS: usize = 256;
 /// Steps of the streamed solution.
 const STREAM_STEPS: usize = 20;
 const WARMUP: usize = 3;
 const RUNS: usize = 10;
-
-/// The browser bench's solution: step `i` of `n`.
-fn steps(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|i| {
-            format!(
-                "Next, {i} boxes hold {} pencils, so we have {} pencils in all.",
-                12 * i,
-                12 * i + 36
-            )
-        })
-        .collect()
-}
 
 /// The one window of a solution (both inputs fit the position range).
 fn window(scorer: &Scorer, steps: &[String]) -> Result<WindowInput> {
@@ -142,8 +132,10 @@ fn time(mut run: impl FnMut() -> Result<()>) -> Result<Value> {
     }
     let mut sorted = ms.clone();
     sorted.sort_by(f64::total_cmp);
-    Ok(json!({ "min": sorted[0], "median": (sorted[RUNS / 2 - 1] + sorted[RUNS / 2]) / 2.0,
-               "max": sorted[RUNS - 1], "runs_ms": ms }))
+    Ok(
+        json!({ "min": sorted[0], "median": (sorted[RUNS / 2 - 1] + sorted[RUNS / 2]) / 2.0,
+               "max": sorted[RUNS - 1], "runs_ms": ms }),
+    )
 }
 
 fn time_native(scorer: &Scorer) -> Result<()> {
@@ -170,7 +162,10 @@ fn time_native(scorer: &Scorer) -> Result<()> {
 }
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let scorer = model_dir::load(&root.join("models/verifier"), &Device::flex())?;
     match args.as_slice() {

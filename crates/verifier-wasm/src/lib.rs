@@ -283,7 +283,9 @@ impl Verifier {
     pub fn search_tree(
         &self,
         tree: String,
-        #[wasm_bindgen(unchecked_param_type = "{threshold?: number, maxVisits?: number} | undefined")]
+        #[wasm_bindgen(
+            unchecked_param_type = "{threshold?: number, maxVisits?: number} | undefined"
+        )]
         options: JsValue,
     ) -> js_sys::Promise {
         #[derive(Default, Deserialize)]
@@ -298,7 +300,9 @@ impl Verifier {
                 SearchOptions::default()
             } else {
                 serde_wasm_bindgen::from_value(options).map_err(|e| {
-                    js_err(format!("bad options ({e}); expected {{threshold?: number, maxVisits?: number}}"))
+                    js_err(format!(
+                        "bad options ({e}); expected {{threshold?: number, maxVisits?: number}}"
+                    ))
                 })?
             };
             let decision = inner
@@ -310,11 +314,16 @@ impl Verifier {
             let tree = TreeInput::from_json(tree.as_bytes()).map_err(js_err)?;
             let mut verdicts = Vec::new();
             for path in tree.leaf_paths() {
-                let req = ScoreRequest::new(tree.problem.clone(), tree.texts(&path)).map_err(js_err)?;
+                let req =
+                    ScoreRequest::new(tree.problem.clone(), tree.texts(&path)).map_err(js_err)?;
                 verdicts.push(inner.score(req, &decision).await?);
             }
             let nodes = tree.scored(&verdicts);
-            to_js(&tree.walk(&nodes, decision.threshold(), options.max_visits.unwrap_or(50)))
+            to_js(&tree.walk(
+                &nodes,
+                decision.threshold(),
+                options.max_visits.unwrap_or(50),
+            ))
         })
     }
 
@@ -368,7 +377,10 @@ pub fn best_of_n(
                 "bad candidates ({e}); expected [{{solution: string, step_scores: number[], orm: number}}]"
             ))
         })?;
-    to_js(&verifier_core::select::best_of_n(&cands, expected.as_deref()))
+    to_js(&verifier_core::select::best_of_n(
+        &cands,
+        expected.as_deref(),
+    ))
 }
 
 /// A streaming session: one problem, steps pushed as they arrive.
