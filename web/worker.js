@@ -104,8 +104,9 @@ async function fetchConfig(base) {
 }
 
 /**
- * Fetch the wasm module of `build` (none: the one instantiated serves) and the model files, from the cache where they are
- * intact, with progress over every byte: {file, loaded, total, fraction, cached}.
+ * Fetch the wasm module of `build` (none: the one instantiated serves) and the model files, from
+ * the cache where they are intact, with progress over every byte: {file, loaded, total, fraction,
+ * cached}.
  */
 async function fetchAll(base, progress, cache, build) {
   const config = await fetchConfig(base);
@@ -197,7 +198,9 @@ async function load(msg, progress) {
       remembered = true;
     }
   }
-  const gpuWanted = backend === 'webgpu' || (backend === 'auto' && adapter !== null) || (backend === 'auto' && !cache && !!self.navigator?.gpu);
+  // the module to fetch: the full one where WebGPU may be used, else the CPU-only one (none when
+  // the one instantiated serves: the full module runs the CPU too)
+  const gpuWanted = backend === 'webgpu' || (backend === 'auto' && (adapter !== null || (!cache && !!self.navigator?.gpu)));
   const build = gpuWanted && module?.build !== 'full' ? 'full' : module ? null : 'cpu';
   const { config, byName, wanted } = await fetchAll(base, progress, cache, build);
   const { wasm } = await instantiate(build ?? module.build, build && byName['verifier_wasm_bg.wasm'].bytes);
