@@ -8,7 +8,8 @@
 #   4. writes benches/results/compare.json (raw timings and the ours/onnxruntime ratios) and
 #      prints the table.
 # Bench-only dependencies (onnx, onnxruntime, onnxruntime-web) go to .cache/compare/, never into
-# the project's own dependencies or CI. Needs the browser package: builds it if pkg/ has none.
+# the project's own dependencies or CI. Needs the browser package: builds it if pkg/ has none
+# (after changing the Rust code, run scripts/build-web.sh first).
 # Run it on an idle machine: every timing is wall-clock.
 set -euo pipefail
 cd "$(dirname "$0")/.."

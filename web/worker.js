@@ -17,6 +17,7 @@ const BUILDS = {
 // The module in use: {build, ready: Promise<{wasm: its bindings, exports}>}, instantiated once
 // (the full build replaces the CPU one when WebGPU is wanted later; never the other way round).
 let module = null;
+let loading = null; // the load in flight, if any
 let verifier = null;
 let loadedBytes = null; // kept to restart on the CPU if the GPU is lost
 let fallbackNote = null;
@@ -178,12 +179,16 @@ async function instantiate(build, bytes) {
   }
 }
 
-/** The wasm module alone (no model): for the requests that only need its text functions. */
+/**
+ * The wasm module alone (no model): for the requests that only need its text functions. A load in
+ * flight is waited for (it picks the module); with none, the CPU-only module serves.
+ */
 async function wasmModule() {
+  if (!module && loading) await loading.catch(() => null);
   return module ? module.ready : instantiate('cpu');
 }
 
-async function load(msg, progress) {
+async function loadModel(msg, progress) {
   const base = new URL(msg.base, msg.pageUrl || self.location.href);
   const cache = await openCache();
   // `auto` measures both backends once per adapter, then keeps its choice
@@ -200,10 +205,12 @@ async function load(msg, progress) {
   }
   // the module to fetch: the full one where WebGPU may be used, else the CPU-only one (none when
   // the one instantiated serves: the full module runs the CPU too)
-  const gpuWanted = backend === 'webgpu' || (backend === 'auto' && (adapter !== null || (!cache && !!self.navigator?.gpu)));
-  const build = gpuWanted && module?.build !== 'full' ? 'full' : module ? null : 'cpu';
-  const { config, byName, wanted } = await fetchAll(base, progress, cache, build);
-  const { wasm } = await instantiate(build ?? module.build, build && byName['verifier_wasm_bg.wasm'].bytes);
+  const hasGpu = !!self.navigator?.gpu;
+  const gpuWanted = hasGpu && (backend === 'webgpu' || (backend === 'auto' && (adapter !== null || !cache)));
+  const fetched = gpuWanted && module?.build !== 'full' ? 'full' : module ? null : 'cpu';
+  const build = fetched ?? module.build;
+  const { config, byName, wanted } = await fetchAll(base, progress, cache, fetched);
+  const { wasm } = await instantiate(build, fetched && byName['verifier_wasm_bg.wasm'].bytes);
   const t0 = performance.now();
   let v;
   try {
@@ -241,7 +248,7 @@ async function load(msg, progress) {
     cached: model.every((w) => w.cached),
     bytes: config.bytes.length + model.reduce((n, w) => n + w.bytes.length, 0),
     webgpu: wasm.webgpuAvailable(),
-    build: module.build,
+    build,
   };
 }
 
@@ -272,6 +279,17 @@ async function deleteModelInCache(msg) {
     if (urls.includes(u.href) && (await cache.delete(req))) deleted++;
   }
   return { deleted };
+}
+
+/** Load a model (`loadModel`); `split` and `bestOfN` wait for it rather than start another module. */
+async function load(msg, progress) {
+  const p = loadModel(msg, progress);
+  loading = p;
+  try {
+    return await p;
+  } finally {
+    if (loading === p) loading = null;
+  }
 }
 
 // A WebGPU failure after loading (device lost, out of memory): restart on the CPU, once, however

@@ -72,7 +72,7 @@ def build(weights, arch):
     split = g.const("split_heads", np.array([0, 0, heads, head_dim], np.int64))
     merge = g.const("merge_heads", np.array([0, 0, h], np.int64))
     scale = g.const("scale", np.array(1.0 / np.sqrt(head_dim), np.float32))
-    masked = g.const("masked", np.array(-np.inf, np.float32))
+    masked = g.const("masked", np.array(-1.0e4, np.float32))
     for i in range(arch["num_layers"]):
         p = f"encoder.layer.{i}"
         heads_of = lambda y, perm: g.op("Transpose", g.op("Reshape", y, split), perm=perm)

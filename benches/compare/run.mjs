@@ -49,6 +49,7 @@ const result = {
   what: 'ours / onnxruntime, median milliseconds (below 1: ours is faster); same model, same token ids, outputs checked to 1e-3 first',
   ratios,
   ours_step20_over_step1: med(b1.step20) / med(b1.step1),
+  native_parity_onnxruntime: JSON.parse(readFileSync(join(ROOT, '.cache/compare/model/parity-native.json'), 'utf8')),
   wasm_raw_bytes: wasmBytes,
   browser: browserRuns,
   native: nativeRuns,

@@ -201,7 +201,7 @@ impl SelfAttention {
         let mut scores = q.matmul(k.clone().swap_dims(2, 3));
         if let Some(mask) = mask {
             let [_, heads, tq, tk] = scores.dims();
-            scores = scores.mask_fill(mask.expand([b, heads, tq, tk]), f32::NEG_INFINITY);
+            scores = scores.mask_fill(mask.expand([b, heads, tq, tk]), -1.0e4);
         }
         let probs = softmax(scores, 3);
         let ctx = probs.matmul(v.clone()).swap_dims(1, 2).reshape([b, t, h]);

@@ -50,7 +50,11 @@ thread_local! {
 
 #[cfg(not(feature = "webgpu"))]
 async fn webgpu_device() -> Result<(Device, String), String> {
-    Err("this build of the module is CPU-only (pkg/cpu/); WebGPU needs the full one (pkg/)".into())
+    Err(if webgpu_available() {
+        "no WebGPU adapter here (the CPU-only module was loaded)".into()
+    } else {
+        "WebGPU is not available in this browser (no navigator.gpu)".into()
+    })
 }
 
 #[cfg(feature = "webgpu")]
