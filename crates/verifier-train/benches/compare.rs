@@ -18,10 +18,10 @@ use burn::{
 };
 use serde_json::{Value, json};
 use verifier_core::{
-    ScoreRequest, Scorer,
+    Scorer,
     scorer::{WindowInput, windows},
 };
-use verifier_train::{model_dir, score::score_request};
+use verifier_train::model_dir;
 
 #[path = "../../verifier-core/benches/common/solution.rs"]
 mod solution;
@@ -68,18 +68,21 @@ fn whole_input(scorer: &Scorer) -> Result<(Vec<String>, WindowInput)> {
     bail!("no padding of the last step makes the input {WHOLE_TOKENS} tokens long")
 }
 
-/// One input as written to `inputs.json`: the texts, the model input and our outputs.
-fn describe(scorer: &Scorer, steps: Vec<String>, w: &WindowInput) -> Result<Value> {
-    let raw: Vec<f32> = scorer
-        .marker_probabilities(&[w])
+/// Step and answer probabilities of a batch of windows, read back (`[markers, 2]` row-major).
+fn probabilities(scorer: &Scorer, windows: &[&WindowInput]) -> Result<Vec<f32>> {
+    scorer
+        .marker_probabilities(windows)
         .into_data()
         .try_to_vec::<f32>()
-        .map_err(|e| anyhow::anyhow!("read-back: {e:?}"))?
-        .chunks(2)
-        .map(|p| p[0])
-        .collect();
-    let request = ScoreRequest::new(PROBLEM.into(), steps.clone())?;
-    let verdict = score_request(scorer, request, &scorer.config.decision)?;
+        .map_err(|e| anyhow::anyhow!("read-back: {e:?}"))
+}
+
+/// One input as written to `inputs.json`: the texts, the model input and our outputs (one forward:
+/// the verdict's calibrated scores are made from the same probabilities).
+fn describe(scorer: &Scorer, steps: Vec<String>, w: &WindowInput) -> Result<Value> {
+    let probs = probabilities(scorer, &[w])?;
+    let raw: Vec<f32> = probs.chunks(2).map(|p| p[0]).collect();
+    let verdict = scorer.verdict(steps.clone(), &probs, &scorer.config.decision, None)?;
     let calibrated: Vec<f64> = verdict.steps.iter().map(|s| s.model_score).collect();
     Ok(json!({
         "problem": PROBLEM,
@@ -144,15 +147,7 @@ fn time_native(scorer: &Scorer) -> Result<()> {
                           "threads": std::env::var("RAYON_NUM_THREADS").ok() });
     for batch in [1usize, 16] {
         let inputs = vec![&whole; batch];
-        let forward = || -> Result<()> {
-            scorer
-                .marker_probabilities(&inputs)
-                .into_data()
-                .try_to_vec::<f32>()
-                .map_err(|e| anyhow::anyhow!("read-back: {e:?}"))?;
-            Ok(())
-        };
-        let t = time(forward)?;
+        let t = time(|| probabilities(scorer, &inputs).map(drop))?;
         let median = t["median"].as_f64().context("median")?;
         out[format!("whole_{WHOLE_TOKENS}_b{batch}")] = t;
         out[format!("tokens_per_s_b{batch}")] = json!((batch * WHOLE_TOKENS) as f64 / median * 1e3);

@@ -48,42 +48,42 @@ thread_local! {
     static WEBGPU: RefCell<Option<Result<(Device, String), String>>> = const { RefCell::new(None) };
 }
 
-#[cfg(not(feature = "webgpu"))]
+/// The WebGPU device and its adapter's name, or why there is none.
 async fn webgpu_device() -> Result<(Device, String), String> {
-    Err(if webgpu_available() {
-        "no WebGPU adapter here (the CPU-only module was loaded)".into()
-    } else {
-        "WebGPU is not available in this browser (no navigator.gpu)".into()
-    })
+    if !webgpu_available() {
+        return Err("WebGPU is not available in this browser (no navigator.gpu)".into());
+    }
+    start_webgpu().await
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn start_webgpu() -> Result<(Device, String), String> {
+    Err("no WebGPU adapter here (the CPU-only module was loaded)".into())
 }
 
 #[cfg(feature = "webgpu")]
-async fn webgpu_device() -> Result<(Device, String), String> {
+async fn start_webgpu() -> Result<(Device, String), String> {
     if let Some(r) = WEBGPU.with(|w| w.borrow().clone()) {
         return r;
     }
-    let r = if !webgpu_available() {
-        Err("WebGPU is not available in this browser (no navigator.gpu)".to_string())
-    } else {
-        match Device::wgpu_options()
-            .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
-            .init_with_setup_async()
-            .await
-        {
-            Ok((device, setup)) => {
-                let info = setup.adapter.get_info();
-                let name = if info.name.is_empty() {
-                    "WebGPU adapter".to_string()
-                } else {
-                    info.name.clone()
-                };
-                Ok((
-                    device,
-                    format!("{name} ({})", info.driver_info).replace(" ()", ""),
-                ))
-            }
-            Err(e) => Err(format!("WebGPU could not start: {e}")),
+    let r = match Device::wgpu_options()
+        .graphics_api(burn::tensor::wgpu::WgpuBackend::WebGpu)
+        .init_with_setup_async()
+        .await
+    {
+        Ok((device, setup)) => {
+            let info = setup.adapter.get_info();
+            let name = if info.name.is_empty() {
+                "WebGPU adapter".to_string()
+            } else {
+                info.name.clone()
+            };
+            Ok((
+                device,
+                format!("{name} ({})", info.driver_info).replace(" ()", ""),
+            ))
         }
+        Err(e) => Err(format!("WebGPU could not start: {e}")),
     };
     WEBGPU.with(|w| *w.borrow_mut() = Some(r.clone()));
     r
