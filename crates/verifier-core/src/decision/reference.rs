@@ -1,5 +1,5 @@
 //! A reference solution as evidence: the quantities it (and the problem) works with. A solution
-//! step that states a result none of them explains has left the reference's path — often exactly
+//! step that writes a number none of them explains has left the reference's path — often exactly
 //! where a wrong solution goes wrong.
 
 use num_rational::BigRational;
@@ -45,10 +45,13 @@ impl Reference {
             .any(|x| self.known.binary_search(x).is_ok())
     }
 
-    /// Whether a step states a result (`… = v`) that neither the problem nor the reference
-    /// contains.
+    /// Whether a step writes a number (an operand or a result) that neither the problem nor the
+    /// reference contains. Operands count too: a wrong solution often goes wrong by working with
+    /// a quantity the problem never asks for (measured against results alone in docs/results.md,
+    /// "Exercise mode: the reference solution").
     pub fn diverges(&self, step: &str) -> bool {
-        quantities(step).results.iter().any(|v| !self.explains(v))
+        let q = quantities(step);
+        q.numbers.iter().chain(&q.results).any(|v| !self.explains(v))
     }
 }
 
@@ -69,7 +72,12 @@ mod tests {
         assert!(!r.diverges("68 - 30 = 38 pens are left."));
         assert!(r.diverges("He has 17 × 4 = 58 pens."), "58 is nowhere");
         assert!(r.diverges("58 - 30 = 28"), "28 is nowhere");
-        assert!(!r.diverges("He gives some pens away."), "no result stated");
+        assert!(!r.diverges("He gives some pens away."), "no number written");
+        assert!(
+            r.diverges("He buys 9 more boxes."),
+            "an operand the problem and the reference never use"
+        );
+        assert!(!r.diverges("Of his 68 pens, he gives 30 away."));
         assert!(
             !r.diverges("That is 0.38 = 38%"),
             "a percentage of a known quantity"

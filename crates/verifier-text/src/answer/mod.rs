@@ -156,13 +156,36 @@ pub fn final_answer<S: AsRef<str>>(steps: &[S], complete: bool) -> Option<Found>
     }
     if complete {
         let last = steps.last()?.as_ref();
-        let latex = last.contains('\\') || last.matches('$').count() >= 2;
+        // only the sentence that holds the last number is read (LaTeX earlier in the step does
+        // not make "Therefore, the child is 72 inches tall." a piece of an expression), with
+        // Markdown bold taken off ("has **10 digits**")
+        let sentence = last_sentence(last).replace("**", "");
+        let latex = sentence.contains('\\') || sentence.matches('$').count() >= 2;
         return last_number(last).map(|text| Found {
-            reliable: !latex && standalone_last_number(last),
+            reliable: !latex && standalone_last_number(&sentence),
             text,
         });
     }
     None
+}
+
+/// The sentence of `text` that holds its last digit: from the end of the sentence before it (a
+/// `.`, `!` or `?` followed by white space, or a line break) to the end of the text.
+fn last_sentence(text: &str) -> &str {
+    let Some(last_digit) = text.bytes().rposition(|b| b.is_ascii_digit()) else {
+        return text;
+    };
+    let b = text.as_bytes();
+    let start = (1..=last_digit)
+        .rev()
+        .find(|&i| {
+            b[i - 1] == b'\n'
+                || (matches!(b[i - 1], b'.' | b'!' | b'?')
+                    && i >= 2
+                    && b[i].is_ascii_whitespace())
+        })
+        .unwrap_or(0);
+    &text[start..]
 }
 
 /// Whether the last number of a text stands on its own ("so 35 students", "costs $12.", "-3."),

@@ -142,4 +142,8 @@ pub struct ExerciseArgs {
     /// Take the exercise rule stored with the model instead of choosing one on gsm8k.
     #[arg(long)]
     pub stored_rule: bool,
+    /// Also write every item's verdicts (JSON lines: the item's id, label, answer check, step
+    /// scores and the first bad step in each mode), for error analysis.
+    #[arg(long)]
+    pub items_out: Option<PathBuf>,
 }

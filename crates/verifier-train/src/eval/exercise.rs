@@ -7,7 +7,9 @@
 use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result, bail};
-use verifier_core::{Decision, Exercise, ExerciseRule, StepVerdict, decision::answer, split_steps};
+use verifier_core::{
+    Decision, Exercise, ExerciseRule, StepVerdict, Verdict, decision::answer, split_steps,
+};
 use verifier_data::{DataDir, problem_key, sources};
 
 use super::{
@@ -24,6 +26,7 @@ use crate::{
 
 /// One ProcessBench item with what an educator would know of it.
 struct Item {
+    id: String,
     problem: String,
     label: i64,
     answer_correct: Option<bool>,
@@ -106,25 +109,54 @@ impl Mode {
     }
 }
 
+/// The verdict on one item under `decision` in `mode`.
+fn verdict(it: &Item, decision: &Decision, mode: Mode) -> Verdict {
+    let exercise = match mode {
+        Mode::ReferenceFree => None,
+        Mode::Answer => Some(Exercise::new(&it.problem, Some(&it.answer), None)),
+        Mode::AnswerAndReference => Some(Exercise::new(
+            &it.problem,
+            Some(&it.answer),
+            Some(&it.reference),
+        )),
+    };
+    decision.decide(it.steps.clone(), it.orm, exercise.as_ref(), true)
+}
+
 /// The first bad step of every item under `decision` in `mode`.
 fn predictions(items: &[Item], decision: &Decision, mode: Mode) -> Vec<Option<usize>> {
     items
         .iter()
-        .map(|it| {
-            let exercise = match mode {
-                Mode::ReferenceFree => None,
-                Mode::Answer => Some(Exercise::new(&it.problem, Some(&it.answer), None)),
-                Mode::AnswerAndReference => Some(Exercise::new(
-                    &it.problem,
-                    Some(&it.answer),
-                    Some(&it.reference),
-                )),
-            };
-            decision
-                .decide(it.steps.clone(), it.orm, exercise.as_ref(), true)
-                .first_bad_step
-        })
+        .map(|it| verdict(it, decision, mode).first_bad_step)
         .collect()
+}
+
+/// One JSON line per item: what an error analysis needs of its verdicts (the texts are in the
+/// data set, by id).
+fn item_lines(sub: &str, items: &[Item], decision: &Decision) -> Result<String> {
+    let mut out = String::new();
+    for it in items {
+        let modes = [Mode::ReferenceFree, Mode::Answer, Mode::AnswerAndReference];
+        let verdicts: Vec<Verdict> = modes.iter().map(|&m| verdict(it, decision, m)).collect();
+        let answer = verdicts[1].answer_check.as_ref();
+        let line = serde_json::json!({
+            "subset": sub,
+            "id": it.id,
+            "label": it.label,
+            "final_answer_correct": it.answer_correct,
+            "answer_found": answer.and_then(|a| a.found.clone()),
+            "answer_matches": answer.and_then(|a| a.matches),
+            "step_scores": verdicts[0].steps.iter().map(|s| s.step_score).collect::<Vec<_>>(),
+            "false_claims": verdicts[0].steps.iter()
+                .map(|s| s.checks.iter().any(|c| !c.holds)).collect::<Vec<_>>(),
+            "first_bad_step": modes.iter().zip(&verdicts)
+                .map(|(m, v)| (m.name(), v.first_bad_step))
+                .collect::<BTreeMap<_, _>>(),
+        });
+        out.push_str(&serde_json::to_string(&line)?);
+        out.push('\n');
+    }
+    Ok(out)
 }
 
 /// ProcessBench F1 of predictions, and the exact first-error rate on the wrong-answer items.
@@ -147,8 +179,8 @@ fn row(items: &[Item], preds: &[Option<usize>]) -> ExerciseRow {
 }
 
 /// Choose the exercise rule on gsm8k: the mismatch threshold that locates the first error of the
-/// wrong-answer items best, whether the reference helps there, then the match threshold with the
-/// best F1 (first of equals, so the strictest).
+/// wrong-answer items best, the one that does with the reference and whether the reference helps
+/// there at all, then the match threshold with the best F1 (first of equals, so the strictest).
 fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
     let localised = |rule: ExerciseRule, mode: Mode| -> Result<usize> {
         Ok(row(items, &predictions(items, &base.with_exercise(rule)?, mode)).wrong_answer_located)
@@ -165,14 +197,23 @@ fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
             best = (r, n);
         }
     }
-    let mut rule = best.0;
-    let with = localised(
-        ExerciseRule {
-            use_reference: true,
+    let mut rule = ExerciseRule {
+        reference_threshold: None,
+        ..best.0
+    };
+    // with the reference: its own threshold, the best at locating (the mismatch threshold first,
+    // so it is kept unless another locates more), if then the reference helps at all
+    let mut with = (None, localised(rule, Mode::AnswerAndReference)?);
+    for t in metrics::threshold_grid() {
+        let r = ExerciseRule {
+            reference_threshold: Some(t),
             ..rule
-        },
-        Mode::AnswerAndReference,
-    )?;
+        };
+        let n = localised(r, Mode::AnswerAndReference)?;
+        if n > with.1 {
+            with = (Some(t), n);
+        }
+    }
     let without = localised(
         ExerciseRule {
             use_reference: false,
@@ -180,7 +221,10 @@ fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
         },
         Mode::AnswerAndReference,
     )?;
-    rule.use_reference = with > without;
+    rule.use_reference = with.1 > without;
+    if rule.use_reference {
+        rule.reference_threshold = with.0;
+    }
     let f1 = |r: ExerciseRule| -> Result<f64> {
         Ok(row(
             items,
@@ -241,6 +285,7 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
                 .map(|(t, p)| decision.step(t, p))
                 .collect();
             items.push(Item {
+                id: it.id,
                 problem: it.problem,
                 label: it.label,
                 answer_correct: it.final_answer_correct,
@@ -259,6 +304,13 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         choose(&subsets[0].1, &decision)?
     };
     let chosen = decision.with_exercise(rule)?;
+    if let Some(path) = &args.items_out {
+        let mut lines = String::new();
+        for (sub, items) in &subsets {
+            lines.push_str(&item_lines(sub, items, &chosen)?);
+        }
+        model_dir::write_atomic(path, lines.as_bytes())?;
+    }
     let mut subset_reports = BTreeMap::new();
     let mut tables = Vec::new();
     for (sub, items) in &subsets {
@@ -331,10 +383,10 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         },
         rule.match_threshold,
         rule.mismatch_threshold,
-        if rule.use_reference {
-            ", with the reference's quantities"
-        } else {
-            " (the reference did not help)"
+        match (rule.use_reference, rule.reference_threshold) {
+            (true, Some(t)) => format!(", at {t:.2} with the reference's quantities"),
+            (true, None) => ", with the reference's quantities".into(),
+            (false, _) => " (the reference did not help)".into(),
         }
     );
     for (sub, rows) in &tables {
