@@ -89,7 +89,7 @@ export function renderChecks(checks) {
 export const REASONS = {
   false_claim: 'a calculation in this step is wrong (checked exactly)',
   low_score: 'the model doubts this step (a model\'s judgement, not a proof)',
-  diverges_from_reference: 'this step states a result that the worked solution never reaches',
+  diverges_from_reference: 'this step uses a number that neither the problem nor the worked solution has',
   wrong_final_answer: 'the final answer is wrong, and this is the step the model trusts least',
 };
 

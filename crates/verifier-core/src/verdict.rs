@@ -66,7 +66,7 @@ pub enum FlagReason {
     FalseClaim,
     /// The model doubts the step: its step score is below the threshold.
     LowScore,
-    /// The step states a result that neither the reference solution nor the problem contains
+    /// The step writes a number that neither the reference solution nor the problem contains
     /// (exercise mode, wrong final answer).
     DivergesFromReference,
     /// The final answer is wrong and nothing else singles out a step: the step the model trusts

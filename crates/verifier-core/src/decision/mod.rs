@@ -80,10 +80,6 @@ pub struct ExerciseRule {
     /// The answer does not match and a reference solution is given: a step writing a number that
     /// neither the problem nor the reference contains is flagged too (the earliest evidence wins).
     pub use_reference: bool,
-    /// The threshold that replaces `mismatch_threshold` when the reference is used (the model
-    /// needs less of a say beside the reference's evidence); `None`: `mismatch_threshold`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reference_threshold: Option<f64>,
 }
 
 impl ExerciseRule {
@@ -94,15 +90,6 @@ impl ExerciseRule {
             match_threshold: 0.0,
             mismatch_threshold: threshold,
             use_reference: true,
-            reference_threshold: None,
-        }
-    }
-
-    /// The threshold that localises a wrong answer's first error, with or without a reference.
-    fn mismatch_threshold(&self, with_reference: bool) -> f64 {
-        match self.reference_threshold {
-            Some(t) if with_reference => t,
-            _ => self.mismatch_threshold,
         }
     }
 }
@@ -188,9 +175,6 @@ impl Decision {
             "the exercise mismatch threshold",
             exercise.mismatch_threshold,
         )?;
-        if let Some(t) = exercise.reference_threshold {
-            check_probability("the exercise reference threshold", t)?;
-        }
         Ok(Decision {
             threshold: rule.threshold,
             prior: rule.prior,
@@ -338,8 +322,7 @@ impl Decision {
                 let reference = exercise
                     .and_then(|e| e.reference.as_ref())
                     .filter(|_| self.exercise.use_reference);
-                let threshold = self.exercise.mismatch_threshold(reference.is_some());
-                first_flag(&steps, threshold, true, reference).or_else(
+                first_flag(&steps, self.exercise.mismatch_threshold, true, reference).or_else(
                     || {
                         // the solution is wrong: name the step the model trusts least
                         steps

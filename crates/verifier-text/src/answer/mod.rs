@@ -158,8 +158,8 @@ pub fn final_answer<S: AsRef<str>>(steps: &[S], complete: bool) -> Option<Found>
         let last = steps.last()?.as_ref();
         // only the sentence that holds the last number is read (LaTeX earlier in the step does
         // not make "Therefore, the child is 72 inches tall." a piece of an expression), with
-        // Markdown bold taken off ("has **10 digits**")
-        let sentence = last_sentence(last).replace("**", "");
+        // Markdown bold taken off ("has **10 digits**") and an escaped dollar read as one
+        let sentence = last_sentence(last).replace("**", "").replace("\\$", "$");
         let latex = sentence.contains('\\') || sentence.matches('$').count() >= 2;
         return last_number(last).map(|text| Found {
             reliable: !latex && standalone_last_number(&sentence),

@@ -186,6 +186,11 @@ fn final_answers() {
         Some(false)
     );
     assert_eq!(
+        judge(&s(&["So the cost is \\$324."]), "324", true).1,
+        Some(true),
+        "an escaped dollar is a currency sign"
+    );
+    assert_eq!(
         judge(&s(&["So \\(p = 1/4\\). The odds are 1/4."]), "4", true).1,
         None,
         "a piece of an expression in plain text"

@@ -179,8 +179,8 @@ fn row(items: &[Item], preds: &[Option<usize>]) -> ExerciseRow {
 }
 
 /// Choose the exercise rule on gsm8k: the mismatch threshold that locates the first error of the
-/// wrong-answer items best, the one that does with the reference and whether the reference helps
-/// there at all, then the match threshold with the best F1 (first of equals, so the strictest).
+/// wrong-answer items best, whether the reference helps there, then the match threshold with the
+/// best F1 (first of equals, so the strictest).
 fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
     let localised = |rule: ExerciseRule, mode: Mode| -> Result<usize> {
         Ok(row(items, &predictions(items, &base.with_exercise(rule)?, mode)).wrong_answer_located)
@@ -197,23 +197,14 @@ fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
             best = (r, n);
         }
     }
-    let mut rule = ExerciseRule {
-        reference_threshold: None,
-        ..best.0
-    };
-    // with the reference: its own threshold, the best at locating (the mismatch threshold first,
-    // so it is kept unless another locates more), if then the reference helps at all
-    let mut with = (None, localised(rule, Mode::AnswerAndReference)?);
-    for t in metrics::threshold_grid() {
-        let r = ExerciseRule {
-            reference_threshold: Some(t),
+    let mut rule = best.0;
+    let with = localised(
+        ExerciseRule {
+            use_reference: true,
             ..rule
-        };
-        let n = localised(r, Mode::AnswerAndReference)?;
-        if n > with.1 {
-            with = (Some(t), n);
-        }
-    }
+        },
+        Mode::AnswerAndReference,
+    )?;
     let without = localised(
         ExerciseRule {
             use_reference: false,
@@ -221,10 +212,7 @@ fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
         },
         Mode::AnswerAndReference,
     )?;
-    rule.use_reference = with.1 > without;
-    if rule.use_reference {
-        rule.reference_threshold = with.0;
-    }
+    rule.use_reference = with > without;
     let f1 = |r: ExerciseRule| -> Result<f64> {
         Ok(row(
             items,
@@ -383,10 +371,10 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         },
         rule.match_threshold,
         rule.mismatch_threshold,
-        match (rule.use_reference, rule.reference_threshold) {
-            (true, Some(t)) => format!(", at {t:.2} with the reference's quantities"),
-            (true, None) => ", with the reference's quantities".into(),
-            (false, _) => " (the reference did not help)".into(),
+        if rule.use_reference {
+            ", with the reference's quantities"
+        } else {
+            " (the reference did not help)"
         }
     );
     for (sub, rows) in &tables {
