@@ -305,3 +305,54 @@ fn processbench_eval_keeps_its_scores_in_the_cache_and_reuses_them() {
     assert_eq!(first.stdout, second.stdout);
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn exercise_eval_writes_one_line_of_verdicts_per_item() {
+    let Some(data) = shared_data() else { return };
+    let tmp = std::env::temp_dir().join(format!("prm-cli-exercise-{}", std::process::id()));
+    let items = tmp.join("items.jsonl");
+    let o = prm()
+        .args([
+            "eval",
+            "exercise",
+            "--limit",
+            "6",
+            "--stored-rule",
+            "--data",
+        ])
+        .arg(&data)
+        .arg("--out")
+        .arg(&tmp)
+        .arg("--items-out")
+        .arg(&items)
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.join("exercise.json")).unwrap()).unwrap();
+    let lines: Vec<serde_json::Value> = std::fs::read_to_string(&items)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for sub in ["gsm8k", "math"] {
+        let mine: Vec<&serde_json::Value> = lines.iter().filter(|l| l["subset"] == sub).collect();
+        assert_eq!(
+            mine.len() as u64,
+            report["subsets"][sub]["modes"]["answer known"]["n"]
+                .as_u64()
+                .unwrap(),
+            "{sub}: one line per item the report counts"
+        );
+        for l in mine {
+            let steps = l["step_scores"].as_array().unwrap().len();
+            assert!(steps > 0 && l["false_claims"].as_array().unwrap().len() == steps);
+            // a decided mismatch always names a step, in both exercise modes
+            if l["answer_matches"] == false {
+                assert!(l["first_bad_step"]["answer known"].is_u64(), "{l}");
+                assert!(l["first_bad_step"]["answer + reference"].is_u64(), "{l}");
+            }
+        }
+    }
+    std::fs::remove_dir_all(&tmp).ok();
+}

@@ -213,7 +213,9 @@ pub fn reason_text(r: FlagReason) -> &'static str {
     match r {
         FlagReason::FalseClaim => "a false arithmetic claim",
         FlagReason::LowScore => "the model doubts this step",
-        FlagReason::DivergesFromReference => "a number neither the problem nor the reference solution has",
+        FlagReason::DivergesFromReference => {
+            "a number neither the problem nor the reference solution has"
+        }
         FlagReason::WrongFinalAnswer => {
             "the final answer is wrong; the step the model trusts least"
         }

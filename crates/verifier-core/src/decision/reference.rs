@@ -51,7 +51,10 @@ impl Reference {
     /// "Exercise mode: the reference solution").
     pub fn diverges(&self, step: &str) -> bool {
         let q = quantities(step);
-        q.numbers.iter().chain(&q.results).any(|v| !self.explains(v))
+        q.numbers
+            .iter()
+            .chain(&q.results)
+            .any(|v| !self.explains(v))
     }
 }
 

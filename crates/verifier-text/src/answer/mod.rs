@@ -180,9 +180,7 @@ fn last_sentence(text: &str) -> &str {
         .rev()
         .find(|&i| {
             b[i - 1] == b'\n'
-                || (matches!(b[i - 1], b'.' | b'!' | b'?')
-                    && i >= 2
-                    && b[i].is_ascii_whitespace())
+                || (matches!(b[i - 1], b'.' | b'!' | b'?') && i >= 2 && b[i].is_ascii_whitespace())
         })
         .unwrap_or(0);
     &text[start..]

@@ -173,7 +173,8 @@ fn final_answers() {
     assert_eq!(judge(&s(&["The answer is 28."]), "38", true).1, Some(false));
     assert_eq!(judge(&s(&["It costs -3."]), "-3", true).1, Some(true));
     // only the sentence holding the last number is read
-    let tall = "The fourth is \\(69 + 3 = 72\\) inches. Therefore, the fourth child is 72 inches tall.";
+    let tall =
+        "The fourth is \\(69 + 3 = 72\\) inches. Therefore, the fourth child is 72 inches tall.";
     assert_eq!(judge(&s(&[tall]), "72", true).1, Some(true));
     assert_eq!(judge(&s(&[tall]), "70", true).1, Some(false));
     assert_eq!(
@@ -182,7 +183,12 @@ fn final_answers() {
         "LaTeX in the same sentence"
     );
     assert_eq!(
-        judge(&s(&["We get \\(x^2\\).\nSo the number has **10 digits**."]), "9", true).1,
+        judge(
+            &s(&["We get \\(x^2\\).\nSo the number has **10 digits**."]),
+            "9",
+            true
+        )
+        .1,
         Some(false)
     );
     assert_eq!(
