@@ -61,8 +61,14 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
     let Some(work) = fresh_work("test") else {
         return;
     };
-    // a schedule of 4 steps, stopped after 2, of the first two pretrained encoder layers
-    let o = train(&work, "4", &["--stop-at-step", "2", "--layers", "2"]);
+    // a schedule of 4 steps, stopped after 2, of the first two pretrained encoder layers, on a
+    // mixture with every kind of made-up wrong step
+    let mix = "prm800k=1,gsm8k-mut=1,gsm8k-consistent=1";
+    let o = train(
+        &work,
+        "4",
+        &["--stop-at-step", "2", "--layers", "2", "--mix", mix],
+    );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("stopping at step 2"));
     let progress: serde_json::Value =
@@ -107,6 +113,11 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
     let config: serde_json::Value =
         serde_json::from_slice(&std::fs::read(model.join("config.json")).unwrap()).unwrap();
     assert_eq!(config["architecture"]["num_layers"], 2, "{config}");
+    assert_eq!(
+        config["training"]["args"]["mix"],
+        serde_json::json!([1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
+        "the mixture is recorded, the new source last"
+    );
     // the resumed model records both command lines, in order
     let command = config["training"]["command"].as_str().unwrap_or_default();
     let (first_run, resumed) = command.split_once(" && ").unwrap_or_default();

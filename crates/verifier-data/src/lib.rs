@@ -2,6 +2,7 @@
 //! references (with mutation-made wrong steps), GSM8K model solutions, ProcessBench and best-of-N
 //! sets; answer grading; and the list of evaluation problems never trained on.
 
+pub mod consistent;
 pub mod mutate;
 pub mod sources;
 

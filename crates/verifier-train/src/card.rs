@@ -191,7 +191,7 @@ pub fn model_card(config: &ModelConfig) -> String {
     let t = &config.training;
     let (references, errors) = if trained_on_mutations(t) {
         (
-            "as correct solutions and as\nmutated wrong ones (a number, operator or result changed in one step)",
+            "as correct solutions and as\nmutated wrong ones (one step changed, as `--mix` weighs the kinds: a number, operator or\nresult made false, or the reasoning made wrong with the arithmetic recomputed)",
             "Mutation-made errors are easier than real model errors",
         )
     } else {
@@ -291,7 +291,10 @@ mod tests {
         let some = model_card(&with(
             serde_json::json!({"args": {"mix": [0.45, 0.08, 0.17, 0.04, 0.11, 0.15]}}),
         ));
-        assert!(some.contains("mutated wrong ones (a number"), "{some}");
+        assert!(
+            some.contains("mutated wrong ones (one step changed"),
+            "{some}"
+        );
         assert!(some.contains("Mutation-made errors"), "{some}");
         // a config from before the mixture was recorded: the default mixture, with mutations
         assert!(model_card(&with(Value::Null)).contains("Mutation-made errors"));

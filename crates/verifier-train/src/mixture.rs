@@ -15,8 +15,9 @@ pub struct Source {
     pub default_weight: f64,
 }
 
-/// Every source, in the order of a recorded mixture's weights.
-pub const SOURCES: [Source; 6] = [
+/// Every source, in the order of a recorded mixture's weights (a source added later goes last, so
+/// that a recorded mixture from before it still reads).
+pub const SOURCES: [Source; 7] = [
     Source {
         name: "prm800k",
         what: "PRM800K phase-1 trajectories with human step labels",
@@ -53,11 +54,22 @@ pub const SOURCES: [Source; 6] = [
         mutated: false,
         default_weight: 0.15,
     },
+    Source {
+        name: "gsm8k-consistent",
+        what: "GSM8K references with one step's reasoning made wrong and its arithmetic kept true \
+               (another quantity or operation, the result recomputed)",
+        mutated: true,
+        default_weight: 0.0,
+    },
 ];
 
+/// How many sources a mixture recorded before `gsm8k-consistent` was added has.
+const FIRST_RECORDED_SOURCES: usize = 6;
+
 /// Weights over [`SOURCES`], in their order. Written on the command line by name
-/// (`prm800k=0.45,gsm8k-ref=0.08`; unnamed sources get 0) or as six numbers in table order;
-/// recorded in a model's config as the six numbers.
+/// (`prm800k=0.45,gsm8k-ref=0.08`; unnamed sources get 0) or as one number per source in table
+/// order; recorded in a model's config as those numbers (a record of the first six sources reads
+/// with 0 for the later ones).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<f64>", into = "Vec<f64>")]
 pub struct Mix(pub [f64; SOURCES.len()]);
@@ -110,7 +122,10 @@ impl Mix {
 
 impl TryFrom<Vec<f64>> for Mix {
     type Error = String;
-    fn try_from(v: Vec<f64>) -> Result<Self, String> {
+    fn try_from(mut v: Vec<f64>) -> Result<Self, String> {
+        if v.len() == FIRST_RECORDED_SOURCES {
+            v.resize(SOURCES.len(), 0.0);
+        }
         let weights: [f64; SOURCES.len()] = v.try_into().map_err(|v: Vec<f64>| {
             format!("a mixture has {} weights, not {}", SOURCES.len(), v.len())
         })?;
@@ -194,8 +209,11 @@ mod tests {
         assert_eq!(recorded, named);
         assert_eq!(
             serde_json::to_string(&named).map_err(|e| e.to_string())?,
-            "[0.45,0.08,0.0,0.04,0.0,0.15]"
+            "[0.45,0.08,0.0,0.04,0.0,0.15,0.0]"
         );
+        let consistent: Mix = "prm800k=0.45,gsm8k-consistent=0.1".parse()?;
+        assert!(consistent.draws_mutations());
+        assert_eq!(consistent.pick(0.5), "gsm8k-consistent");
         for bad in ["prm800k=-1", "nope=1", "0.5,0.5", "prm800k=0", "prm800k"] {
             assert!(bad.parse::<Mix>().is_err(), "{bad}");
         }

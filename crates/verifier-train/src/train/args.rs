@@ -71,8 +71,9 @@ pub struct TrainArgs {
     /// Start from random weights instead of the pretrained checkpoint (ablation).
     #[arg(long)]
     pub from_scratch: bool,
-    /// The data mixture, by source: prm800k, gsm8k-ref, gsm8k-mut, math-ref, math-mut, gsm8k-model
-    /// (`name=weight,...`; a source not named gets 0; see `mixture::SOURCES`).
+    /// The data mixture, by source: prm800k, gsm8k-ref, gsm8k-mut, math-ref, math-mut,
+    /// gsm8k-model, gsm8k-consistent (`name=weight,...`; a source not named gets 0; see
+    /// `mixture::SOURCES`).
     #[arg(
         long,
         default_value_t = Mix::default_mix()

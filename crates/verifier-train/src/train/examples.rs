@@ -9,7 +9,10 @@ use verifier_core::{
     StepEncoder,
     scorer::{WindowInput, windows},
 };
-use verifier_data::{DataDir, LabeledSolution, mutate::mutate_solution, problem_key, sources};
+use verifier_data::{
+    DataDir, LabeledSolution, consistent::consistent_solution, mutate::mutate_solution,
+    problem_key, sources,
+};
 
 use super::Neutral;
 use crate::mixture::Mix;
@@ -114,6 +117,10 @@ impl Pools {
                 .choose(rng)
                 .and_then(|s| mutate_solution(s, rng)),
             "gsm8k-model" => self.gsm8k_model.choose(rng).cloned(),
+            "gsm8k-consistent" => self
+                .gsm8k_ref
+                .choose(rng)
+                .and_then(|s| consistent_solution(s, rng)),
             other => unreachable!("a source of mixture::SOURCES without a pool: {other}"),
         }
     }
