@@ -10,7 +10,10 @@ use num_traits::{Signed, Zero};
 use rand::{Rng, seq::IndexedRandom};
 use verifier_text::arith::{check_step, exact_value};
 
-use crate::{LabeledSolution, mutate::number_spans};
+use crate::{
+    LabeledSolution,
+    mutate::{number_spans, wrong_at},
+};
 
 /// How a step's reasoning was made wrong.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -195,18 +198,7 @@ pub fn consistent_solution<R: Rng>(sol: &LabeledSolution, rng: &mut R) -> Option
         })
         .collect();
     let (wrong, _) = consistent_wrong_step(&sol.steps[k], &quantities, rng)?;
-    let mut steps = sol.steps[..k].to_vec();
-    steps.push(wrong);
-    let mut labels = vec![true; k];
-    labels.push(false);
-    Some(LabeledSolution {
-        problem: sol.problem.clone(),
-        steps,
-        labels,
-        answer_correct: Some(false),
-        source: "gsm8k-consistent",
-        ..Default::default()
-    })
+    Some(wrong_at(sol, k, wrong, "gsm8k-consistent"))
 }
 
 #[cfg(test)]

@@ -150,22 +150,33 @@ pub fn mutate_solution<R: Rng>(sol: &LabeledSolution, rng: &mut R) -> Option<Lab
         .collect();
     let &k = candidates.choose(rng)?;
     let (wrong, _) = mutate_step(&sol.steps[k], rng)?;
+    let source = match sol.source {
+        "gsm8k-ref" => "gsm8k-mut",
+        "math-ref" => "math-mut",
+        _ => "mutated",
+    };
+    Some(wrong_at(sol, k, wrong, source))
+}
+
+/// `sol` with its step `k` replaced by `wrong` and cut after it: correct up to it, wrong at it.
+pub(crate) fn wrong_at(
+    sol: &LabeledSolution,
+    k: usize,
+    wrong: String,
+    source: &'static str,
+) -> LabeledSolution {
     let mut steps = sol.steps[..k].to_vec();
     steps.push(wrong);
     let mut labels = vec![true; k];
     labels.push(false);
-    Some(LabeledSolution {
+    LabeledSolution {
         problem: sol.problem.clone(),
         steps,
         labels,
         answer_correct: Some(false),
-        source: match sol.source {
-            "gsm8k-ref" => "gsm8k-mut",
-            "math-ref" => "math-mut",
-            _ => "mutated",
-        },
+        source,
         ..Default::default()
-    })
+    }
 }
 
 #[cfg(test)]
