@@ -6,9 +6,9 @@
 //! is returned; the solution is cut after it, as every training source is cut at its first error.
 
 use num_rational::BigRational;
-use num_traits::{Signed, Zero};
+use num_traits::Signed;
 use rand::{Rng, seq::IndexedRandom};
-use verifier_text::arith::{check_step, exact_value};
+use verifier_text::arith::{check_step, exact_value, format};
 
 use crate::{
     LabeledSolution,
@@ -34,26 +34,12 @@ const OPERATORS: [(char, &[char]); 6] = [
     ('÷', &['×', '-']),
 ];
 
-/// A value as a GSM8K reference would write it: an integer, or a decimal of at most two places;
-/// `None` for a negative value or any other fraction (not a plausible quantity of these problems).
+/// A value as a GSM8K reference would write it ([`format`]): an integer, or a decimal of at most
+/// two places; `None` for a negative value or any other fraction (not a plausible quantity of
+/// these problems).
 fn plain(v: &BigRational) -> Option<String> {
-    if v.is_negative() {
-        return None;
-    }
     let cents = v * BigRational::from_integer(100.into());
-    if !cents.is_integer() {
-        return None;
-    }
-    let cents = cents.to_integer();
-    let hundred = num_bigint::BigInt::from(100);
-    let (int, frac) = (&cents / &hundred, &cents % &hundred);
-    Some(if frac.is_zero() {
-        int.to_string()
-    } else if (&frac % 10u32).is_zero() {
-        format!("{int}.{}", frac / 10u32)
-    } else {
-        format!("{int}.{frac:02}")
-    })
+    (!v.is_negative() && cents.is_integer()).then(|| format(v))
 }
 
 /// The value of a number as written (`1,250`, `0.5`).
@@ -94,7 +80,7 @@ fn calculations(step: &str) -> Vec<Calculation<'_>> {
 /// operator for another.
 fn wrong_lhs<R: Rng>(
     calc: &Calculation,
-    quantities: &[String],
+    quantities: &[(&str, BigRational)],
     rng: &mut R,
 ) -> Option<(String, Change)> {
     let spans = number_spans(calc.lhs);
@@ -120,9 +106,10 @@ fn wrong_lhs<R: Rng>(
         Change::WrongQuantity => {
             let &(s, e) = spans.choose(rng)?;
             let old = value(&calc.lhs[s..e])?;
-            let others: Vec<&String> = quantities
+            let others: Vec<&str> = quantities
                 .iter()
-                .filter(|q| value(q).is_some_and(|v| v != old))
+                .filter(|(_, v)| *v != old)
+                .map(|(q, _)| *q)
                 .collect();
             (s, e, others.choose(rng)?.to_string())
         }
@@ -141,14 +128,27 @@ pub fn consistent_wrong_step<R: Rng>(
     quantities: &[String],
     rng: &mut R,
 ) -> Option<(String, Change)> {
-    let calcs = calculations(step);
+    wrong_step(step, &calculations(step), quantities, rng)
+}
+
+/// [`consistent_wrong_step`] on the calculations of `step` already found.
+fn wrong_step<R: Rng>(
+    step: &str,
+    calcs: &[Calculation],
+    quantities: &[String],
+    rng: &mut R,
+) -> Option<(String, Change)> {
     let calc = calcs.choose(rng)?;
+    let quantities: Vec<(&str, BigRational)> = quantities
+        .iter()
+        .filter_map(|q| Some((q.as_str(), value(q)?)))
+        .collect();
     // the result's number, and what is written around it (`$80`)
     let &(rs, re) = number_spans(calc.result).last()?;
     let old_text = &calc.result[rs..re];
     let old = value(old_text)?;
     for _ in 0..4 {
-        let Some((lhs, change)) = wrong_lhs(calc, quantities, rng) else {
+        let Some((lhs, change)) = wrong_lhs(calc, &quantities, rng) else {
             continue;
         };
         let Some(new) = value(&lhs).filter(|v| *v != old).and_then(|v| plain(&v)) else {
@@ -185,8 +185,9 @@ pub fn consistent_wrong_step<R: Rng>(
 /// wrong by [`consistent_wrong_step`], the solution cut after it, labelled correct up to it and
 /// wrong at it.
 pub fn consistent_solution<R: Rng>(sol: &LabeledSolution, rng: &mut R) -> Option<LabeledSolution> {
+    let calcs: Vec<Vec<Calculation>> = sol.steps.iter().map(|s| calculations(s)).collect();
     let candidates: Vec<usize> = (0..sol.steps.len())
-        .filter(|&i| !calculations(&sol.steps[i]).is_empty())
+        .filter(|&i| !calcs[i].is_empty())
         .collect();
     let &k = candidates.choose(rng)?;
     let quantities: Vec<String> = std::iter::once(sol.problem.as_str())
@@ -197,7 +198,7 @@ pub fn consistent_solution<R: Rng>(sol: &LabeledSolution, rng: &mut R) -> Option
                 .map(move |(s, e)| t[s..e].to_string())
         })
         .collect();
-    let (wrong, _) = consistent_wrong_step(&sol.steps[k], &quantities, rng)?;
+    let (wrong, _) = wrong_step(&sol.steps[k], &calcs[k], &quantities, rng)?;
     Some(wrong_at(sol, k, wrong, "gsm8k-consistent"))
 }
 
@@ -222,7 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn the_wrong_step_keeps_true_arithmetic() {
+    fn the_wrong_step_keeps_true_arithmetic() -> Result<(), String> {
         let mut rng = StdRng::seed_from_u64(5);
         let step = "Natalia sold 48 / 2 = $24 in May, so 24 clips.";
         let mut seen = std::collections::HashSet::new();
@@ -239,7 +240,7 @@ mod tests {
                 .split(" = $")
                 .nth(1)
                 .and_then(|r| r.split(' ').next())
-                .unwrap();
+                .ok_or(format!("no result in {w}"))?;
             assert!(w.ends_with(&format!("so {result} clips.")), "{w}");
             seen.insert(change);
         }
@@ -249,10 +250,11 @@ mod tests {
             consistent_wrong_step("48 / 2 = 25", &q(&["3"]), &mut rng).is_none(),
             "a false claim is not a correct step to start from"
         );
+        Ok(())
     }
 
     #[test]
-    fn consistent_solution_labels() {
+    fn consistent_solution_labels() -> Result<(), String> {
         let mut rng = StdRng::seed_from_u64(9);
         let sol = LabeledSolution {
             problem: "Tom has 17 boxes of 4 pens and gives away 30 pens.".into(),
@@ -268,7 +270,7 @@ mod tests {
         };
         let m = (0..20)
             .find_map(|_| consistent_solution(&sol, &mut rng))
-            .unwrap();
+            .ok_or("no consistent wrong step in 20 draws")?;
         let k = m.steps.len() - 1;
         assert!(k < 2);
         assert_eq!(m.labels, [vec![true; k], vec![false]].concat());
@@ -276,5 +278,6 @@ mod tests {
         assert_ne!(m.steps[k], sol.steps[k]);
         assert_eq!(m.source, "gsm8k-consistent");
         assert_eq!(verifier_text::first_false_claim(&m.steps), None);
+        Ok(())
     }
 }

@@ -100,6 +100,9 @@ enum Mode {
 }
 
 impl Mode {
+    /// Every mode, in the order the report lists them.
+    const ALL: [Mode; 3] = [Mode::ReferenceFree, Mode::Answer, Mode::AnswerAndReference];
+
     fn name(self) -> &'static str {
         match self {
             Mode::ReferenceFree => "reference-free",
@@ -136,9 +139,9 @@ fn predictions(items: &[Item], decision: &Decision, mode: Mode) -> Vec<Option<us
 fn item_lines(sub: &str, items: &[Item], decision: &Decision) -> Result<String> {
     let mut out = String::new();
     for it in items {
-        let modes = [Mode::ReferenceFree, Mode::Answer, Mode::AnswerAndReference];
-        let verdicts: Vec<Verdict> = modes.iter().map(|&m| verdict(it, decision, m)).collect();
-        let answer = verdicts[1].answer_check.as_ref();
+        let verdicts = Mode::ALL.map(|m| verdict(it, decision, m));
+        let [free, answer_known, _] = &verdicts;
+        let answer = answer_known.answer_check.as_ref();
         let line = serde_json::json!({
             "subset": sub,
             "id": it.id,
@@ -146,10 +149,10 @@ fn item_lines(sub: &str, items: &[Item], decision: &Decision) -> Result<String> 
             "final_answer_correct": it.answer_correct,
             "answer_found": answer.and_then(|a| a.found.clone()),
             "answer_matches": answer.and_then(|a| a.matches),
-            "step_scores": verdicts[0].steps.iter().map(|s| s.step_score).collect::<Vec<_>>(),
-            "false_claims": verdicts[0].steps.iter()
+            "step_scores": free.steps.iter().map(|s| s.step_score).collect::<Vec<_>>(),
+            "false_claims": free.steps.iter()
                 .map(|s| s.checks.iter().any(|c| !c.holds)).collect::<Vec<_>>(),
-            "first_bad_step": modes.iter().zip(&verdicts)
+            "first_bad_step": Mode::ALL.iter().zip(&verdicts)
                 .map(|(m, v)| (m.name(), v.first_bad_step))
                 .collect::<BTreeMap<_, _>>(),
         });
@@ -304,7 +307,7 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
     for (sub, items) in &subsets {
         let mut modes = BTreeMap::new();
         let mut rows = Vec::new();
-        for mode in [Mode::ReferenceFree, Mode::Answer, Mode::AnswerAndReference] {
+        for mode in Mode::ALL {
             let r = row(items, &predictions(items, &chosen, mode));
             rows.push((
                 mode.name().to_string(),
