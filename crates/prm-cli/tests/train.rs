@@ -62,12 +62,21 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
         return;
     };
     // a schedule of 4 steps, stopped after 2, of the first two pretrained encoder layers, on a
-    // mixture with every kind of made-up wrong step
-    let mix = "prm800k=1,gsm8k-mut=1,gsm8k-consistent=1";
+    // mixture with every kind of made-up wrong step and the sibling pairs, ranked
+    let mix = "prm800k=1,gsm8k-mut=1,gsm8k-consistent=1,prm800k-pairs=1";
     let o = train(
         &work,
         "4",
-        &["--stop-at-step", "2", "--layers", "2", "--mix", mix],
+        &[
+            "--stop-at-step",
+            "2",
+            "--layers",
+            "2",
+            "--mix",
+            mix,
+            "--ranking-weight",
+            "1",
+        ],
     );
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stderr).contains("stopping at step 2"));

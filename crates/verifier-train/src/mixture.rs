@@ -17,7 +17,7 @@ pub struct Source {
 
 /// Every source, in the order of a recorded mixture's weights (a source added later goes last, so
 /// that a recorded mixture from before it still reads).
-pub const SOURCES: [Source; 7] = [
+pub const SOURCES: [Source; 8] = [
     Source {
         name: "prm800k",
         what: "PRM800K phase-1 trajectories with human step labels",
@@ -61,15 +61,23 @@ pub const SOURCES: [Source; 7] = [
         mutated: true,
         default_weight: 0.0,
     },
+    Source {
+        name: "prm800k-pairs",
+        what: "PRM800K sibling steps drawn as a pair: the same solution so far, one next step \
+               rated right and one rated wrong (--ranking-weight ranks them)",
+        mutated: false,
+        default_weight: 0.0,
+    },
 ];
 
-/// How many sources a mixture recorded before `gsm8k-consistent` was added has.
+/// How many sources the first recorded mixtures have (before `gsm8k-consistent` was added); a
+/// record with fewer weights than [`SOURCES`] but at least these reads with 0 for the later ones.
 const FIRST_RECORDED_SOURCES: usize = 6;
 
 /// Weights over [`SOURCES`], in their order. Written on the command line by name
 /// (`prm800k=0.45,gsm8k-ref=0.08`; unnamed sources get 0) or as one number per source in table
-/// order; recorded in a model's config as those numbers (a record of the first six sources reads
-/// with 0 for the later ones).
+/// order; recorded in a model's config as those numbers (a record of the first six or seven
+/// sources reads with 0 for the later ones).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(try_from = "Vec<f64>", into = "Vec<f64>")]
 pub struct Mix(pub [f64; SOURCES.len()]);
@@ -123,7 +131,7 @@ impl Mix {
 impl TryFrom<Vec<f64>> for Mix {
     type Error = String;
     fn try_from(mut v: Vec<f64>) -> Result<Self, String> {
-        if v.len() == FIRST_RECORDED_SOURCES {
+        if (FIRST_RECORDED_SOURCES..SOURCES.len()).contains(&v.len()) {
             v.resize(SOURCES.len(), 0.0);
         }
         let weights: [f64; SOURCES.len()] = v.try_into().map_err(|v: Vec<f64>| {
@@ -209,8 +217,11 @@ mod tests {
         assert_eq!(recorded, named);
         assert_eq!(
             serde_json::to_string(&named).map_err(|e| e.to_string())?,
-            "[0.45,0.08,0.0,0.04,0.0,0.15,0.0]"
+            "[0.45,0.08,0.0,0.04,0.0,0.15,0.0,0.0]"
         );
+        let seven: Mix =
+            serde_json::from_str("[0.45, 0.08, 0, 0.04, 0, 0.15, 0]").map_err(|e| e.to_string())?;
+        assert_eq!(seven, named);
         let consistent: Mix = "prm800k=0.45,gsm8k-consistent=0.1".parse()?;
         assert!(consistent.draws_mutations());
         assert_eq!(consistent.pick(0.5), "gsm8k-consistent");

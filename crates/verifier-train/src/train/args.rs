@@ -47,6 +47,12 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0.0)]
     #[serde(default)]
     pub localisation_weight: f64,
+    /// Weight of a ranking loss on the sibling pairs that `prm800k-pairs` in --mix draws: the
+    /// step rated right should score above its sibling rated wrong (0: the pairs are plain
+    /// training rows).
+    #[arg(long, default_value_t = 0.0)]
+    #[serde(default)]
+    pub ranking_weight: f64,
     #[arg(long, default_value_t = 42)]
     pub seed: u64,
     /// Checkpoint every this many steps.
@@ -72,7 +78,7 @@ pub struct TrainArgs {
     #[arg(long)]
     pub from_scratch: bool,
     /// The data mixture, by source: prm800k, gsm8k-ref, gsm8k-mut, math-ref, math-mut,
-    /// gsm8k-model, gsm8k-consistent (`name=weight,...`; a source not named gets 0; see
+    /// gsm8k-model, gsm8k-consistent, prm800k-pairs (`name=weight,...`; a source not named gets 0; see
     /// `mixture::SOURCES`).
     #[arg(
         long,

@@ -21,7 +21,11 @@ use burn::{
 };
 use verifier_core::Verifier;
 
-use super::{Schedule, TrainArgs, examples::Item, loss::batch_loss};
+use super::{
+    Schedule, TrainArgs,
+    examples::Item,
+    loss::{LossWeights, batch_loss},
+};
 use crate::model_dir;
 
 /// The verifier as burn-train trains it (the model crate knows nothing of training).
@@ -45,6 +49,8 @@ pub struct LossSettings {
     pub orm_weight: f64,
     /// Weight of the localisation loss (`--localisation-weight`).
     pub localisation_weight: f64,
+    /// Weight of the sibling ranking loss (`--ranking-weight`).
+    pub ranking_weight: f64,
     pub freeze_embeddings: bool,
     /// Devices training together (each step's loss is the mean of theirs).
     pub parts: usize,
@@ -90,7 +96,11 @@ impl TrainVerifier {
             model.embeddings.word_embeddings = model.embeddings.word_embeddings.no_grad();
         }
         let s = &batch.settings;
-        let weights = (s.orm_weight, s.localisation_weight);
+        let weights = LossWeights {
+            orm: s.orm_weight,
+            localisation: s.localisation_weight,
+            ranking: s.ranking_weight,
+        };
         let out = batch_loss(&model, &batch.items, s.pad, weights, &batch.device);
         let k = out.step_labels.len();
         let scores = burn::tensor::activation::sigmoid(out.step_logits.detach()).reshape([k, 1]);

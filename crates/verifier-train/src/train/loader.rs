@@ -22,7 +22,7 @@ use verifier_data::{DataDir, sources};
 
 use super::{
     TrainArgs,
-    examples::{Item, Pools, make_item},
+    examples::{Draw, Item, Pools, make_item},
     learner::{LossSettings, StepBatch},
 };
 
@@ -55,36 +55,55 @@ impl Mixture {
     }
 }
 
-/// A pool of examples drawn one at a time until the next would pass the token budget of
-/// `--batch-tokens` (every sequence padded to the longest), and at least `at_least` of them.
+/// Draws of the mixture taken one at a time until the next would pass the token budget of
+/// `--batch-tokens` (every sequence padded to the longest), and at least `at_least` of them. A
+/// draw is one item, or the two of a sibling pair (numbered in the batch, the right one first).
 fn draw(
     pools: &Pools,
     encoder: &verifier_core::StepEncoder,
     a: &TrainArgs,
     at_least: usize,
     rng: &mut StdRng,
-) -> Vec<Item> {
-    let mut items: Vec<Item> = Vec::new();
+) -> Vec<Vec<Item>> {
+    let mut units: Vec<Vec<Item>> = Vec::new();
+    let item = |sol: &verifier_data::LabeledSolution| {
+        make_item(encoder, sol, a.max_train_tokens, a.neutral)
+    };
     for _ in 0..200 {
-        let Some(sol) = pools.sample(&a.mix, a.extra_weight, rng) else {
+        let unit = match pools.sample(&a.mix, a.extra_weight, rng) {
+            Some(Draw::One(sol)) => item(&sol).map(|i| vec![i]),
+            Some(Draw::Pair { right, wrong }) => item(&right).zip(item(&wrong)).map(|(r, w)| {
+                let n = units.len();
+                vec![
+                    Item {
+                        pair: Some((n, true)),
+                        ..r
+                    },
+                    Item {
+                        pair: Some((n, false)),
+                        ..w
+                    },
+                ]
+            }),
+            None => None,
+        };
+        let Some(unit) = unit else {
             continue;
         };
-        let Some(item) = make_item(encoder, &sol, a.max_train_tokens, a.neutral) else {
-            continue;
-        };
-        if overflows(&items, &item, a.batch_tokens) && items.len() >= at_least {
+        if overflows(&units, &unit, a.batch_tokens) && units.len() >= at_least {
             break;
         }
-        items.push(item);
+        units.push(unit);
     }
-    items
+    units
 }
 
 /// Whether `next` would take `batch` past `budget` tokens (every sequence padded to the longest).
-fn overflows(batch: &[Item], next: &Item, budget: usize) -> bool {
+fn overflows(batch: &[Vec<Item>], next: &[Item], budget: usize) -> bool {
     let len = |i: &Item| i.window.ids.len();
-    let longest = batch.iter().map(len).max().unwrap_or(0).max(len(next));
-    (batch.len() + 1) * longest > budget
+    let all = || batch.iter().flatten().chain(next);
+    let longest = all().map(len).max().unwrap_or(0);
+    all().count() * longest > budget
 }
 
 /// The validation slice: the first PRM800K test solutions (never trained on), in
@@ -104,7 +123,12 @@ pub(super) fn validation_batches(
         let Some(item) = make_item(encoder, &sol, a.max_train_tokens, a.neutral) else {
             continue;
         };
-        if overflows(&batch, &item, a.batch_tokens) && !batch.is_empty() {
+        if overflows(
+            std::slice::from_ref(&batch),
+            std::slice::from_ref(&item),
+            a.batch_tokens,
+        ) && !batch.is_empty()
+        {
             batches.push(std::mem::take(&mut batch));
         }
         batch.push(item);
@@ -115,14 +139,14 @@ pub(super) fn validation_batches(
     Ok(batches)
 }
 
-/// Device `part`'s share of a step's batch: every `parts`-th item from its `part`-th, so the
-/// devices together train on exactly the batch one device would.
-fn share(items: Vec<Item>, part: usize, parts: usize) -> Vec<Item> {
-    items
+/// Device `part`'s share of a step's batch: every `parts`-th draw from its `part`-th (a sibling
+/// pair stays together), so the devices together train on exactly the batch one device would.
+fn share(units: Vec<Vec<Item>>, part: usize, parts: usize) -> Vec<Item> {
+    units
         .into_iter()
         .enumerate()
         .filter(|(i, _)| i % parts == part)
-        .map(|(_, item)| item)
+        .flat_map(|(_, unit)| unit)
         .collect()
 }
 
@@ -317,12 +341,17 @@ mod tests {
             },
             prm: vec![Some(true)],
             orm: vec![None],
+            pair: None,
         };
         let ids = |v: Vec<Item>| v.iter().map(|i| i.window.ids[0]).collect::<Vec<_>>();
-        let batch = || (0..5).map(item).collect::<Vec<_>>();
+        let batch = || (0..5).map(|n| vec![item(n)]).collect::<Vec<_>>();
         assert_eq!(ids(share(batch(), 0, 1)), vec![0, 1, 2, 3, 4]);
         assert_eq!(ids(share(batch(), 0, 2)), vec![0, 2, 4]);
         assert_eq!(ids(share(batch(), 1, 2)), vec![1, 3]);
+        // a sibling pair goes to one device
+        let with_pair = vec![vec![item(0)], vec![item(1), item(2)], vec![item(3)]];
+        assert_eq!(ids(share(with_pair.clone(), 1, 2)), vec![1, 2]);
+        assert_eq!(ids(share(with_pair, 0, 2)), vec![0, 3]);
     }
 
     #[test]

@@ -55,14 +55,38 @@ fn localisation(prm: Tensor<1>, groups: &[Vec<i64>], device: &Device) -> Option<
     Some((logp * target).sum().neg() / g as f64)
 }
 
+/// Sibling ranking: for each pair, the logistic loss of the right step's logit minus the wrong
+/// one's (the right sibling should score above the wrong one). `pairs`: flat positions of each
+/// pair's (right, wrong) last step.
+fn ranking(prm: Tensor<1>, pairs: &[(i64, i64)], device: &Device) -> Option<Tensor<1>> {
+    if pairs.is_empty() {
+        return None;
+    }
+    let n = pairs.len();
+    let (right, wrong): (Vec<i64>, Vec<i64>) = pairs.iter().copied().unzip();
+    let pick = |idx: Vec<i64>| {
+        prm.clone().select(
+            0,
+            Tensor::<1, Int>::from_data(TensorData::new(idx, [n]), device),
+        )
+    };
+    Some(log_sigmoid(pick(right) - pick(wrong)).mean().neg())
+}
+
+/// The weights of the losses beside the step BCE.
+pub(super) struct LossWeights {
+    pub(super) orm: f64,
+    pub(super) localisation: f64,
+    pub(super) ranking: f64,
+}
+
 pub(super) fn batch_loss(
     model: &Verifier,
     items: &[Item],
     pad: u32,
-    weights: (f64, f64),
+    weights: LossWeights,
     device: &Device,
 ) -> BatchLoss {
-    let (orm_weight, localisation_weight) = weights;
     let refs: Vec<&WindowInput> = items.iter().map(|i| &i.window).collect();
     let (ids, blocks) = verifier_core::scorer::pack(&refs, pad, device);
     let t = ids.dims()[1];
@@ -71,6 +95,8 @@ pub(super) fn batch_loss(
     let (mut yp, mut wp, mut yo, mut wo) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut supervised, mut step_labels) = (Vec::new(), Vec::new());
     let mut groups: Vec<Vec<i64>> = Vec::new();
+    // per sibling pair: the flat positions of its right and wrong last step
+    let mut siblings: std::collections::BTreeMap<usize, [Option<i64>; 2]> = Default::default();
     for (b, it) in items.iter().enumerate() {
         // the supervised steps of a solution that ends in a wrong one (cut at its first error)
         let first = flat.len();
@@ -78,6 +104,9 @@ pub(super) fn batch_loss(
             .filter(|&j| it.prm[j].is_some())
             .map(|j| (first + j) as i64)
             .collect();
+        if let (Some((pair, right)), Some(&last)) = (it.pair, labelled.last()) {
+            siblings.entry(pair).or_default()[usize::from(!right)] = Some(last);
+        }
         let last_wrong = it.prm.iter().rev().flatten().next() == Some(&false);
         if last_wrong && labelled.len() > 1 {
             groups.push(labelled);
@@ -106,11 +135,20 @@ pub(super) fn batch_loss(
         Tensor::<1, Int>::from_data(TensorData::new(supervised, [k]), device),
     );
     let mut loss = bce(prm.clone(), floats(yp, device), floats(wp, device))
-        + bce(orm, floats(yo, device), floats(wo, device)) * orm_weight;
-    if localisation_weight > 0.0
-        && let Some(l) = localisation(prm, &groups, device)
+        + bce(orm, floats(yo, device), floats(wo, device)) * weights.orm;
+    if weights.localisation > 0.0
+        && let Some(l) = localisation(prm.clone(), &groups, device)
     {
-        loss = loss + l * localisation_weight;
+        loss = loss + l * weights.localisation;
+    }
+    let pairs: Vec<(i64, i64)> = siblings
+        .into_values()
+        .filter_map(|[r, w]| r.zip(w))
+        .collect();
+    if weights.ranking > 0.0
+        && let Some(l) = ranking(prm, &pairs, device)
+    {
+        loss = loss + l * weights.ranking;
     }
     BatchLoss {
         loss,
@@ -136,5 +174,19 @@ mod tests {
             .unwrap_or(f32::NAN);
         assert!((f64::from(got) - expect).abs() < 1e-5, "{got} vs {expect}");
         assert!(localisation(prm, &[], &device).is_none());
+    }
+
+    #[test]
+    fn the_ranking_loss_is_the_logistic_loss_of_each_pairs_difference() {
+        let device = Device::flex();
+        let prm = floats(vec![2.0, 1.0, -1.0, 0.5], &device);
+        // pairs (right, wrong): 2.0 over -1.0, and 0.5 under 1.0
+        let softplus = |x: f64| (1.0 + x.exp()).ln();
+        let expect = (softplus(-3.0) + softplus(0.5)) / 2.0;
+        let got: f32 = ranking(prm.clone(), &[(0, 2), (3, 1)], &device)
+            .map(|l| l.into_scalar())
+            .unwrap_or(f32::NAN);
+        assert!((f64::from(got) - expect).abs() < 1e-5, "{got} vs {expect}");
+        assert!(ranking(prm, &[], &device).is_none());
     }
 }

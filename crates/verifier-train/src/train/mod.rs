@@ -189,8 +189,9 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         );
     }
     eprintln!(
-        "pools: prm800k {} | gsm8k refs {} | math refs {} | gsm8k model solutions {} ({} with step labels, {} with a wrong step)",
+        "pools: prm800k {} ({} sibling groups) | gsm8k refs {} | math refs {} | gsm8k model solutions {} ({} with step labels, {} with a wrong step)",
         pools.prm800k.len(),
+        pools.prm800k_siblings.len(),
         pools.gsm8k_ref.len(),
         pools.math_ref.len(),
         pools.gsm8k_model.len(),
@@ -256,6 +257,7 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
         pad: encoder.pad,
         orm_weight: args.orm_weight,
         localisation_weight: args.localisation_weight,
+        ranking_weight: args.ranking_weight,
         freeze_embeddings: !args.train_embeddings,
         parts,
         log: log.clone(),
