@@ -356,3 +356,38 @@ fn exercise_eval_writes_one_line_of_verdicts_per_item() {
     }
     std::fs::remove_dir_all(&tmp).ok();
 }
+
+#[test]
+fn a_rule_chosen_on_a_file_judges_it_at_least_as_well_as_the_stored_one() {
+    let f = sample("processbench_mini.json");
+    let f1 = |extra: &[&str]| {
+        let o = prm()
+            .args(["eval", "processbench", "--json"])
+            .args(extra)
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        (
+            v["files"]["processbench_mini"]["f1"].as_f64().unwrap(),
+            v["chosen_on_files"].clone(),
+        )
+    };
+    let (stored, none) = f1(&[]);
+    let (chosen, on) = f1(&["--choose-on", "1"]);
+    assert!(none.is_null());
+    assert_eq!(on, 1);
+    // the stored rule is a grid rule carried through the calibration: choosing on the file can
+    // only do as well or better there (the stored rule judges this file right: so must the chosen)
+    assert_eq!(stored, 1.0);
+    assert!(chosen >= stored - 1e-12, "{chosen} < {stored}");
+    assert_clean_error(
+        &prm()
+            .args(["eval", "processbench", "--choose-on", "2"])
+            .arg(&f)
+            .output()
+            .unwrap(),
+        "--choose-on 2",
+    );
+}

@@ -111,6 +111,12 @@ pub fn best_rule(
     labels: &[i64],
     priors: &[Option<f64>],
 ) -> (StepRule, f64) {
+    best_rule_over(&[(step_scores, labels)], priors)
+}
+
+/// The rule with the best mean F1 over several sets (`(step scores, labels)` each; first of
+/// equals) among `priors` x [`threshold_grid`]: a rule chosen on several sets together.
+pub fn best_rule_over(sets: &[(&[Vec<f64>], &[i64])], priors: &[Option<f64>]) -> (StepRule, f64) {
     let none = (
         StepRule {
             threshold: 0.5,
@@ -118,6 +124,13 @@ pub fn best_rule(
         },
         -1.0,
     );
+    let mean_f1 = |rule: StepRule| {
+        let sum: f64 = sets
+            .iter()
+            .map(|(scores, labels)| processbench_f1(scores, labels, rule).f1)
+            .sum();
+        sum / sets.len().max(1) as f64
+    };
     priors
         .iter()
         .flat_map(|&prior| {
@@ -125,7 +138,7 @@ pub fn best_rule(
                 .into_iter()
                 .map(move |threshold| StepRule { threshold, prior })
         })
-        .map(|rule| (rule, processbench_f1(step_scores, labels, rule).f1))
+        .map(|rule| (rule, mean_f1(rule)))
         .fold(none, |best, cur| if cur.1 > best.1 { cur } else { best })
 }
 

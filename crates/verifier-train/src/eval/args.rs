@@ -59,6 +59,11 @@ pub struct ProcessBenchArgs {
     /// interrupted run resumes where it stopped, and a re-run (another threshold) scores nothing.
     #[arg(long)]
     pub cache: Option<PathBuf>,
+    /// Choose the step rule (prior and threshold, the best mean F1 over these files, on the
+    /// scores before the model's calibration and carried through it, as `prm eval` chooses on
+    /// gsm8k) on the first N files, and judge every file by it instead of the stored rule.
+    #[arg(long, value_name = "N", conflicts_with_all = ["threshold", "store_sweep"])]
+    pub choose_on: Option<usize>,
     /// Store the threshold sweep of the four ProcessBench subsets (F1 and flag rates at every
     /// threshold, under the model's own rule) in the model's config.json: the demo's calibration
     /// view. The files must be gsm8k, math, olympiadbench and omnimath, every item scored.

@@ -112,15 +112,43 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
-        let mut set = score_processbench(&scorer, &cache, &name, &items, args.common.batch_tokens)?;
-        set.calibrate(decision.calibration());
-        let scores = if args.no_checks {
-            &set.scores
+        sets.push(score_processbench(
+            &scorer,
+            &cache,
+            &name,
+            &items,
+            args.common.batch_tokens,
+        )?);
+    }
+    let judged = |s: &PbSet| -> Vec<Vec<f64>> {
+        if args.no_checks {
+            s.scores.clone()
         } else {
-            &set.checked
-        };
-        rows.push((name, metrics::processbench_f1(scores, &set.labels, rule)));
-        sets.push(set);
+            s.checked.clone()
+        }
+    };
+    let rule = match args.choose_on {
+        None => rule,
+        Some(n) if n == 0 || n > sets.len() => {
+            bail!("--choose-on {n}: give at least that many files (and at least 1)")
+        }
+        Some(n) => {
+            let scored: Vec<Vec<Vec<f64>>> = sets[..n].iter().map(judged).collect();
+            let on: Vec<(&[Vec<f64>], &[i64])> = scored
+                .iter()
+                .zip(&sets)
+                .map(|(s, set)| (s.as_slice(), set.labels.as_slice()))
+                .collect();
+            let chosen = metrics::best_rule_over(&on, &metrics::prior_grid()).0;
+            decision.calibration().map_rule(chosen)
+        }
+    };
+    for set in &mut sets {
+        set.calibrate(decision.calibration());
+        rows.push((
+            set.name.clone(),
+            metrics::processbench_f1(&judged(set), &set.labels, rule),
+        ));
     }
     if args.store_sweep {
         store_sweep(&dir, &sets, rule, bad.len())?;
@@ -133,12 +161,15 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"threshold": rule.threshold, "prior": rule.prior, "files": per, "average_f1": avg, "skipped": bad})
+            json!({"threshold": rule.threshold, "prior": rule.prior, "chosen_on_files": args.choose_on, "files": per, "average_f1": avg, "skipped": bad})
         );
     } else {
         println!(
-            "{}, {}",
+            "{}{}, {}",
             describe(rule),
+            args.choose_on
+                .map(|n| format!(" (chosen on the first {n} files)"))
+                .unwrap_or_default(),
             if args.no_checks {
                 "model alone"
             } else {
