@@ -124,8 +124,12 @@ fn train_checkpoints_resumes_and_writes_a_loadable_model() {
     assert_eq!(config["architecture"]["num_layers"], 2, "{config}");
     assert_eq!(
         config["training"]["args"]["mix"],
-        serde_json::json!([1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]),
-        "the mixture is recorded, the new source last"
+        serde_json::json!([1.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0, 1.0]),
+        "the mixture is recorded, the new sources last"
+    );
+    assert_eq!(
+        config["training"]["args"]["ranking_weight"], 1.0,
+        "{config}"
     );
     // the resumed model records both command lines, in order
     let command = config["training"]["command"].as_str().unwrap_or_default();
