@@ -120,24 +120,15 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             args.common.batch_tokens,
         )?);
     }
-    let judged = |s: &PbSet| -> Vec<Vec<f64>> {
-        if args.no_checks {
-            s.scores.clone()
-        } else {
-            s.checked.clone()
-        }
-    };
     let rule = match args.choose_on {
         None => rule,
         Some(n) if n == 0 || n > sets.len() => {
             bail!("--choose-on {n}: give at least that many files (and at least 1)")
         }
         Some(n) => {
-            let scored: Vec<Vec<Vec<f64>>> = sets[..n].iter().map(judged).collect();
-            let on: Vec<(&[Vec<f64>], &[i64])> = scored
+            let on: Vec<(&[Vec<f64>], &[i64])> = sets[..n]
                 .iter()
-                .zip(&sets)
-                .map(|(s, set)| (s.as_slice(), set.labels.as_slice()))
+                .map(|s| (judged(s, args.no_checks), s.labels.as_slice()))
                 .collect();
             let chosen = metrics::best_rule_over(&on, &metrics::prior_grid()).0;
             decision.calibration().map_rule(chosen)
@@ -145,10 +136,8 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
     };
     for set in &mut sets {
         set.calibrate(decision.calibration());
-        rows.push((
-            set.name.clone(),
-            metrics::processbench_f1(&judged(set), &set.labels, rule),
-        ));
+        let f1 = metrics::processbench_f1(judged(set, args.no_checks), &set.labels, rule);
+        rows.push((set.name.clone(), f1));
     }
     if args.store_sweep {
         store_sweep(&dir, &sets, rule, bad.len())?;
@@ -179,6 +168,11 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         print_pb_table("file", &rows, Some(avg));
     }
     Ok(())
+}
+
+/// The step scores a set is judged by: the model's alone, or combined with the arithmetic checks.
+fn judged(set: &PbSet, no_checks: bool) -> &[Vec<f64>] {
+    if no_checks { &set.scores } else { &set.checked }
 }
 
 /// `--store-sweep`: the threshold sweep into the model's stored report.

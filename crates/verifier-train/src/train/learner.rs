@@ -46,11 +46,8 @@ pub struct StepBatch {
 /// What every batch's loss needs besides its items.
 pub struct LossSettings {
     pub pad: u32,
-    pub orm_weight: f64,
-    /// Weight of the localisation loss (`--localisation-weight`).
-    pub localisation_weight: f64,
-    /// Weight of the sibling ranking loss (`--ranking-weight`).
-    pub ranking_weight: f64,
+    /// The weights of the answer, localisation and ranking losses.
+    pub weights: LossWeights,
     pub freeze_embeddings: bool,
     /// Devices training together (each step's loss is the mean of theirs).
     pub parts: usize,
@@ -96,12 +93,7 @@ impl TrainVerifier {
             model.embeddings.word_embeddings = model.embeddings.word_embeddings.no_grad();
         }
         let s = &batch.settings;
-        let weights = LossWeights {
-            orm: s.orm_weight,
-            localisation: s.localisation_weight,
-            ranking: s.ranking_weight,
-        };
-        let out = batch_loss(&model, &batch.items, s.pad, weights, &batch.device);
+        let out = batch_loss(&model, &batch.items, s.pad, &s.weights, &batch.device);
         let k = out.step_labels.len();
         let scores = burn::tensor::activation::sigmoid(out.step_logits.detach()).reshape([k, 1]);
         let labels =

@@ -73,18 +73,19 @@ fn ranking(prm: Tensor<1>, pairs: &[(i64, i64)], device: &Device) -> Option<Tens
     Some(log_sigmoid(pick(right) - pick(wrong)).mean().neg())
 }
 
-/// The weights of the losses beside the step BCE.
-pub(super) struct LossWeights {
-    pub(super) orm: f64,
-    pub(super) localisation: f64,
-    pub(super) ranking: f64,
+/// The weights of the losses beside the step BCE (`--orm-weight`, `--localisation-weight`,
+/// `--ranking-weight`).
+pub struct LossWeights {
+    pub orm: f64,
+    pub localisation: f64,
+    pub ranking: f64,
 }
 
 pub(super) fn batch_loss(
     model: &Verifier,
     items: &[Item],
     pad: u32,
-    weights: LossWeights,
+    weights: &LossWeights,
     device: &Device,
 ) -> BatchLoss {
     let refs: Vec<&WindowInput> = items.iter().map(|i| &i.window).collect();

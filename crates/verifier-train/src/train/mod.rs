@@ -255,9 +255,11 @@ pub fn run(mut args: TrainArgs, command_line: String) -> Result<()> {
     let log = Arc::new(learner::RunLog::new(loss_ema, first_step));
     let settings = Arc::new(learner::LossSettings {
         pad: encoder.pad,
-        orm_weight: args.orm_weight,
-        localisation_weight: args.localisation_weight,
-        ranking_weight: args.ranking_weight,
+        weights: loss::LossWeights {
+            orm: args.orm_weight,
+            localisation: args.localisation_weight,
+            ranking: args.ranking_weight,
+        },
         freeze_embeddings: !args.train_embeddings,
         parts,
         log: log.clone(),
