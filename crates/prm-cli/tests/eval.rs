@@ -391,3 +391,41 @@ fn a_rule_chosen_on_a_file_judges_it_at_least_as_well_as_the_stored_one() {
         "--choose-on 2",
     );
 }
+
+#[test]
+fn an_ensemble_of_a_model_with_itself_judges_as_the_model_alone() {
+    let f = sample("processbench_mini.json");
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/verifier");
+    let run = |extra: &[&str]| {
+        prm()
+            .args(["eval", "processbench", "--json", "--choose-on", "1"])
+            .args(extra)
+            .arg(&f)
+            .output()
+            .unwrap()
+    };
+    let f1 = |o: &std::process::Output| {
+        assert!(o.status.success(), "{}", stderr(o));
+        let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        v["files"]["processbench_mini"].clone()
+    };
+    let alone = f1(&run(&[]));
+    let m = model.to_str().unwrap();
+    let pair = f1(&run(&["--ensemble-with", m]));
+    // the same probabilities averaged, judged without the calibration by a rule chosen on them:
+    // the calibration is monotone, so every verdict is the same
+    for k in ["f1", "acc_erroneous", "acc_correct"] {
+        let (a, b) = (alone[k].as_f64().unwrap(), pair[k].as_f64().unwrap());
+        assert!((a - b).abs() < 1e-12, "{k}: {a} vs {b}");
+    }
+    let missing = run(&["--ensemble-with", "no/such/model"]);
+    assert_clean_error(&missing, "no/such/model");
+    let o = prm()
+        .args(["eval", "processbench", "--ensemble-with", m])
+        .arg(&f)
+        .output()
+        .unwrap();
+    // clap names the missing --choose-on on the line after its error line
+    assert_clean_error(&o, "required arguments");
+    assert!(stderr(&o).contains("--choose-on"), "{}", stderr(&o));
+}

@@ -64,6 +64,11 @@ pub struct ProcessBenchArgs {
     /// gsm8k) on the first N files, and judge every file by it instead of the stored rule.
     #[arg(long, value_name = "N", conflicts_with_all = ["threshold", "store_sweep"])]
     pub choose_on: Option<usize>,
+    /// An ensemble: average the step and answer probabilities of these models (each before its
+    /// calibration) with the --model's. The rule is then chosen on the averaged scores, so
+    /// --choose-on is needed.
+    #[arg(long, value_name = "DIR", requires = "choose_on", conflicts_with = "store_sweep")]
+    pub ensemble_with: Vec<PathBuf>,
     /// Store the threshold sweep of the four ProcessBench subsets (F1 and flag rates at every
     /// threshold, under the model's own rule) in the model's config.json: the demo's calibration
     /// view. The files must be gsm8k, math, olympiadbench and omnimath, every item scored.

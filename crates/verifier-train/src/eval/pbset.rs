@@ -70,6 +70,27 @@ impl PbSet {
             .collect()
     }
 
+    /// The ensemble of this set's scores and `others'` (the same items scored by other models):
+    /// every step and answer probability the mean of the models'.
+    pub(super) fn average(mut self, others: &[PbSet]) -> Self {
+        let n = (others.len() + 1) as f64;
+        for o in others {
+            for (s, t) in self.scores.iter_mut().zip(&o.scores) {
+                for (a, b) in s.iter_mut().zip(t) {
+                    *a += b;
+                }
+            }
+            for (a, b) in self.orm.iter_mut().zip(&o.orm) {
+                *a += b;
+            }
+        }
+        for a in self.scores.iter_mut().flatten().chain(self.orm.iter_mut()) {
+            *a /= n;
+        }
+        self.checked = self.combined(|p| p);
+        self
+    }
+
     /// Apply a calibration to the model's step probabilities (and so to the combined scores).
     pub(super) fn calibrate(&mut self, c: Calibration) {
         for s in self.scores.iter_mut().flatten() {

@@ -4,7 +4,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use serde_json::json;
-use verifier_core::{Scorer, StepRule, decision::check_threshold};
+use verifier_core::{Calibration, Scorer, StepRule, decision::check_threshold};
 use verifier_data::sources;
 
 use super::{
@@ -14,7 +14,7 @@ use super::{
     pbset::{PbSet, score_processbench, threshold_sweep},
     print::{describe, print_pb_table},
 };
-use crate::{metrics, model_dir, report::Report};
+use crate::{device, metrics, model_dir, report::Report};
 
 /// Check every item before the first forward pass: the items that can be scored, and one line
 /// per item that cannot (its index, id and what is wrong).
@@ -103,6 +103,16 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         }
         eprintln!("skipped {} bad items; the others are scored", bad.len());
     }
+    // the ensemble's other models, each with its own entries in the cache
+    let members = args
+        .ensemble_with
+        .iter()
+        .map(|d| {
+            let s = model_dir::load(d, &device::select(args.common.device)?)?;
+            let c = ScoreCache::new(args.cache.clone(), d, &s)?;
+            Ok((s, c, d))
+        })
+        .collect::<Result<Vec<_>>>()?;
     let mut sets = Vec::new();
     for (f, items) in files {
         if items.is_empty() {
@@ -112,14 +122,23 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
-        sets.push(score_processbench(
-            &scorer,
-            &cache,
-            &name,
-            &items,
-            args.common.batch_tokens,
-        )?);
+        let bt = args.common.batch_tokens;
+        let set = score_processbench(&scorer, &cache, &name, &items, bt)?;
+        let others = members
+            .iter()
+            .map(|(s, c, d)| {
+                score_processbench(s, c, &name, &items, bt)
+                    .with_context(|| format!("ensemble member {}", d.display()))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        sets.push(set.average(&others));
     }
+    // averaged probabilities have no calibration of their own; the rule is chosen on them
+    let calibration = if members.is_empty() {
+        decision.calibration()
+    } else {
+        Calibration::default()
+    };
     let rule = match args.choose_on {
         None => rule,
         Some(n) if n == 0 || n > sets.len() => {
@@ -131,11 +150,11 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
                 .map(|s| (judged(s, args.no_checks), s.labels.as_slice()))
                 .collect();
             let chosen = metrics::best_rule_over(&on, &metrics::prior_grid()).0;
-            decision.calibration().map_rule(chosen)
+            calibration.map_rule(chosen)
         }
     };
     for set in &mut sets {
-        set.calibrate(decision.calibration());
+        set.calibrate(calibration);
         let f1 = metrics::processbench_f1(judged(set, args.no_checks), &set.labels, rule);
         rows.push((set.name.clone(), f1));
     }
@@ -150,15 +169,19 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .collect();
         println!(
             "{}",
-            json!({"threshold": rule.threshold, "prior": rule.prior, "chosen_on_files": args.choose_on, "files": per, "average_f1": avg, "skipped": bad})
+            json!({"threshold": rule.threshold, "prior": rule.prior, "chosen_on_files": args.choose_on, "ensemble_with": args.ensemble_with, "files": per, "average_f1": avg, "skipped": bad})
         );
     } else {
         println!(
-            "{}{}, {}",
+            "{}{}{}, {}",
             describe(rule),
             args.choose_on
                 .map(|n| format!(" (chosen on the first {n} files)"))
                 .unwrap_or_default(),
+            match members.len() {
+                0 => String::new(),
+                n => format!(", ensemble of {} models", n + 1),
+            },
             if args.no_checks {
                 "model alone"
             } else {

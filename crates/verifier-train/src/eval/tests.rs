@@ -100,6 +100,29 @@ fn labelled_steps_stop_at_the_first_error_and_calibration_keeps_checks() -> Resu
 }
 
 #[test]
+fn an_ensemble_averages_every_probability_and_keeps_the_checks() -> Result<()> {
+    let items = [pb_item(&["a", "b"], 1)?, pb_item(&["a", "2 + 2 = 5"], -1)?];
+    let set = |s: [[f64; 2]; 2], orm: [f64; 2]| {
+        PbSet::new(
+            "t",
+            &items,
+            vec![(s[0].to_vec(), orm[0]), (s[1].to_vec(), orm[1])],
+        )
+    };
+    let a = set([[0.9, 0.4], [0.7, 0.6]], [0.2, 0.8]);
+    let b = set([[0.5, 0.2], [0.3, 1.0]], [0.6, 0.4]);
+    let c = set([[0.1, 0.0], [0.2, 0.2]], [0.1, 0.3]);
+    let e = a.average(&[b, c]);
+    let near = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(p, q)| (p - q).abs() < 1e-12);
+    assert!(near(&e.scores[0], &[0.5, 0.2]), "{:?}", e.scores);
+    assert!(near(&e.scores[1], &[0.4, 0.6]), "{:?}", e.scores);
+    assert!(near(&e.orm, &[0.3, 0.5]), "{:?}", e.orm);
+    assert!(near(&e.checked[0], &[0.5, 0.2]), "{:?}", e.checked);
+    assert_eq!(e.checked[1][1], 0.0, "a false claim still scores 0");
+    Ok(())
+}
+
+#[test]
 fn cache_returns_what_was_stored_for_the_same_items_only() -> Result<()> {
     let dir = std::env::temp_dir().join(format!("prm-cache-test-{}", std::process::id()));
     let cache = ScoreCache {
