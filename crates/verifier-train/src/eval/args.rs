@@ -67,7 +67,12 @@ pub struct ProcessBenchArgs {
     /// An ensemble: average the step and answer probabilities of these models (each before its
     /// calibration) with the --model's. The rule is then chosen on the averaged scores, so
     /// --choose-on is needed.
-    #[arg(long, value_name = "DIR", requires = "choose_on", conflicts_with = "store_sweep")]
+    #[arg(
+        long,
+        value_name = "DIR",
+        requires = "choose_on",
+        conflicts_with = "store_sweep"
+    )]
     pub ensemble_with: Vec<PathBuf>,
     /// Store the threshold sweep of the four ProcessBench subsets (F1 and flag rates at every
     /// threshold, under the model's own rule) in the model's config.json: the demo's calibration
