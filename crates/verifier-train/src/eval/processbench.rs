@@ -103,16 +103,20 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         }
         eprintln!("skipped {} bad items; the others are scored", bad.len());
     }
-    // the ensemble's other models, each with its own entries in the cache
-    let members = args
-        .ensemble_with
-        .iter()
-        .map(|d| {
-            let s = model_dir::load(d, &device::select(args.common.device)?)?;
-            let c = ScoreCache::new(args.cache.clone(), d, &s)?;
-            Ok((s, c, d))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    // the ensemble's other models, on one device, each with its own entries in the cache
+    let members = if args.ensemble_with.is_empty() {
+        Vec::new()
+    } else {
+        let device = device::select(args.common.device)?;
+        args.ensemble_with
+            .iter()
+            .map(|d| {
+                let s = model_dir::load(d, &device)?;
+                let c = ScoreCache::new(args.cache.clone(), d, &s)?;
+                Ok((s, c, d))
+            })
+            .collect::<Result<Vec<_>>>()?
+    };
     let mut sets = Vec::new();
     for (f, items) in files {
         if items.is_empty() {
