@@ -70,27 +70,6 @@ impl PbSet {
             .collect()
     }
 
-    /// The ensemble of this set's scores and `others'` (the same items scored by other models):
-    /// every step and answer probability the mean of the models'.
-    pub(super) fn average(mut self, others: &[PbSet]) -> Self {
-        let n = (others.len() + 1) as f64;
-        for o in others {
-            for (s, t) in self.scores.iter_mut().zip(&o.scores) {
-                for (a, b) in s.iter_mut().zip(t) {
-                    *a += b;
-                }
-            }
-            for (a, b) in self.orm.iter_mut().zip(&o.orm) {
-                *a += b;
-            }
-        }
-        for a in self.scores.iter_mut().flatten().chain(self.orm.iter_mut()) {
-            *a /= n;
-        }
-        self.checked = self.combined(|p| p);
-        self
-    }
-
     /// Apply a calibration to the model's step probabilities (and so to the combined scores).
     pub(super) fn calibrate(&mut self, c: Calibration) {
         for s in self.scores.iter_mut().flatten() {
@@ -123,15 +102,43 @@ pub(super) fn score_processbench(
     items: &[sources::ProcessBenchItem],
     batch_tokens: usize,
 ) -> Result<PbSet> {
-    let pairs: Vec<(&str, &[String])> = items
-        .iter()
-        .map(|i| (i.problem.as_str(), i.steps.as_slice()))
-        .collect();
     Ok(PbSet::new(
         name,
         items,
-        score_items(scorer, cache, &pairs, batch_tokens, name)?,
+        score_items(scorer, cache, &pairs(items), batch_tokens, name)?,
     ))
+}
+
+/// The (problem, steps) of every item: what the scorer and the score cache take.
+pub(super) fn pairs(items: &[sources::ProcessBenchItem]) -> Vec<(&str, &[String])> {
+    items
+        .iter()
+        .map(|i| (i.problem.as_str(), i.steps.as_slice()))
+        .collect()
+}
+
+/// The step and answer probabilities of the same items under several models (an ensemble), each
+/// the mean of the models'; one model's come back unchanged.
+pub(super) fn mean(scored: Vec<Vec<(Vec<f64>, f64)>>) -> Vec<(Vec<f64>, f64)> {
+    let n = scored.len() as f64;
+    let mut models = scored.into_iter();
+    let Some(mut sum) = models.next() else {
+        return Vec::new();
+    };
+    for other in models {
+        for ((steps, orm), (s, o)) in sum.iter_mut().zip(other) {
+            for (a, b) in steps.iter_mut().zip(s) {
+                *a += b;
+            }
+            *orm += o;
+        }
+    }
+    for (steps, orm) in &mut sum {
+        for a in steps.iter_mut().chain(std::iter::once(orm)) {
+            *a /= n;
+        }
+    }
+    sum
 }
 
 /// Step scores with every step of a solution set to 1 (never flagged) when its ORM score is at

@@ -9,9 +9,9 @@ use verifier_data::sources;
 
 use super::{
     args::ProcessBenchArgs,
-    cache::ScoreCache,
+    cache::{ScoreCache, score_items},
     common::load,
-    pbset::{PbSet, score_processbench, threshold_sweep},
+    pbset::{PbSet, mean, pairs, threshold_sweep},
     print::{describe, print_pb_table},
 };
 use crate::{device, metrics, model_dir, report::Report};
@@ -126,16 +126,15 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .file_stem()
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
-        let bt = args.common.batch_tokens;
-        let set = score_processbench(&scorer, &cache, &name, &items, bt)?;
-        let others = members
-            .iter()
-            .map(|(s, c, d)| {
-                score_processbench(s, c, &name, &items, bt)
-                    .with_context(|| format!("ensemble member {}", d.display()))
-            })
-            .collect::<Result<Vec<_>>>()?;
-        sets.push(set.average(&others));
+        let (bt, pairs) = (args.common.batch_tokens, pairs(&items));
+        let mut scored = vec![score_items(&scorer, &cache, &pairs, bt, &name)?];
+        for (s, c, d) in &members {
+            scored.push(
+                score_items(s, c, &pairs, bt, &name)
+                    .with_context(|| format!("ensemble member {}", d.display()))?,
+            );
+        }
+        sets.push(PbSet::new(&name, &items, mean(scored)));
     }
     // averaged probabilities have no calibration of their own; the rule is chosen on them
     let calibration = if members.is_empty() {

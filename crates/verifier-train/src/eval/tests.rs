@@ -1,7 +1,7 @@
 use super::{
     cache::ScoreCache,
     common::take_spread,
-    pbset::{PbSet, cumulative, gated, position_scaled},
+    pbset::{PbSet, cumulative, gated, mean, position_scaled},
     report::prefix_representatives,
 };
 use crate::batch::StepProbs;
@@ -102,17 +102,13 @@ fn labelled_steps_stop_at_the_first_error_and_calibration_keeps_checks() -> Resu
 #[test]
 fn an_ensemble_averages_every_probability_and_keeps_the_checks() -> Result<()> {
     let items = [pb_item(&["a", "b"], 1)?, pb_item(&["a", "2 + 2 = 5"], -1)?];
-    let set = |s: [[f64; 2]; 2], orm: [f64; 2]| {
-        PbSet::new(
-            "t",
-            &items,
-            vec![(s[0].to_vec(), orm[0]), (s[1].to_vec(), orm[1])],
-        )
-    };
-    let a = set([[0.9, 0.4], [0.7, 0.6]], [0.2, 0.8]);
-    let b = set([[0.5, 0.2], [0.3, 1.0]], [0.6, 0.4]);
-    let c = set([[0.1, 0.0], [0.2, 0.2]], [0.1, 0.3]);
-    let e = a.average(&[b, c]);
+    let scored =
+        |s: [[f64; 2]; 2], orm: [f64; 2]| vec![(s[0].to_vec(), orm[0]), (s[1].to_vec(), orm[1])];
+    let a = scored([[0.9, 0.4], [0.7, 0.6]], [0.2, 0.8]);
+    let b = scored([[0.5, 0.2], [0.3, 1.0]], [0.6, 0.4]);
+    let c = scored([[0.1, 0.0], [0.2, 0.2]], [0.1, 0.3]);
+    assert_eq!(mean(vec![a.clone()]), a, "one model: its own probabilities");
+    let e = PbSet::new("t", &items, mean(vec![a, b, c]));
     let near = |x: &[f64], y: &[f64]| x.iter().zip(y).all(|(p, q)| (p - q).abs() < 1e-12);
     assert!(near(&e.scores[0], &[0.5, 0.2]), "{:?}", e.scores);
     assert!(near(&e.scores[1], &[0.4, 0.6]), "{:?}", e.scores);
