@@ -358,6 +358,38 @@ fn exercise_eval_writes_one_line_of_verdicts_per_item() {
 }
 
 #[test]
+fn an_exercise_ensemble_chooses_its_rule_on_the_averaged_scores() {
+    let Some(data) = shared_data() else { return };
+    let tmp = std::env::temp_dir().join(format!("prm-cli-exercise-ens-{}", std::process::id()));
+    let model = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/verifier");
+    let run = |extra: &[&str]| {
+        prm()
+            .args(["eval", "exercise", "--limit", "6", "--data"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&tmp)
+            .args(extra)
+            .output()
+            .unwrap()
+    };
+    let m = model.to_str().unwrap();
+    let o = run(&["--ensemble-with", m]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("ensemble of 2 models"), "{out}");
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.join("exercise.json")).unwrap()).unwrap();
+    assert_eq!(report["ensemble_with"].as_array().map(Vec::len), Some(1));
+    assert_eq!(report["exercise_rule_chosen_on_gsm8k"], true);
+    let missing = run(&["--ensemble-with", "no/such/model"]);
+    assert_clean_error(&missing, "no/such/model");
+    // an ensemble's rule is chosen on its averaged scores: a stored rule does not apply to them
+    let stored = run(&["--ensemble-with", m, "--stored-rule"]);
+    assert_clean_error(&stored, "cannot be used with");
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
+#[test]
 fn a_rule_chosen_on_a_file_judges_it_at_least_as_well_as_the_stored_one() {
     let f = sample("processbench_mini.json");
     let f1 = |extra: &[&str]| {

@@ -223,6 +223,10 @@ pub struct ExerciseReport {
     pub threshold: f64,
     pub exercise_rule: ExerciseRule,
     pub exercise_rule_chosen_on_gsm8k: bool,
+    /// The ensemble's other models (`--ensemble-with`), whose probabilities were averaged with
+    /// the model's; `threshold` is then the rule chosen on the averaged gsm8k scores.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ensemble_with: Vec<String>,
     pub subsets: BTreeMap<String, ExerciseSubset>,
 }
 

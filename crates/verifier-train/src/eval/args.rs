@@ -157,6 +157,15 @@ pub struct ExerciseArgs {
     /// Take the exercise rule stored with the model instead of choosing one on gsm8k.
     #[arg(long)]
     pub stored_rule: bool,
+    /// An ensemble: average the step and answer probabilities of these models (each before its
+    /// calibration) with the --model's; the reference-free rule is then chosen on the averaged
+    /// gsm8k scores, as `prm eval processbench --choose-on 1` chooses it.
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["stored_rule", "update_model", "threshold"]
+    )]
+    pub ensemble_with: Vec<PathBuf>,
     /// Also write every item's verdicts (JSON lines: the item's id, label, answer check, step
     /// scores and the first bad step in each mode), for error analysis.
     #[arg(long)]

@@ -1,11 +1,11 @@
 //! What the evaluations share: loading the model, taking part of a set.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use verifier_core::{Decision, Scorer, Verdict};
 
-use super::args::Common;
+use super::{args::Common, cache::ScoreCache};
 use crate::{device, model_dir};
 
 pub(crate) fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
@@ -15,6 +15,27 @@ pub(crate) fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
         .unwrap_or_else(model_dir::default_model_dir);
     let device = device::select(common.device)?;
     Ok((model_dir::load(&dir, &device)?, dir))
+}
+
+/// An ensemble's other models (`--ensemble-with`), loaded on one device, each with its own
+/// entries in the score cache.
+pub(super) fn ensemble<'a>(
+    dirs: &'a [PathBuf],
+    cache: &Option<PathBuf>,
+    device: device::DeviceKind,
+) -> Result<Vec<(Scorer, ScoreCache, &'a Path)>> {
+    if dirs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let device = device::select(device)?;
+    dirs.iter()
+        .map(|d| {
+            let s = model_dir::load(d, &device)
+                .with_context(|| format!("ensemble member {}", d.display()))?;
+            let c = ScoreCache::new(cache.clone(), d, &s)?;
+            Ok((s, c, d.as_path()))
+        })
+        .collect()
 }
 
 /// The model, its decision with the command line's `--threshold`, and its folder.

@@ -8,15 +8,18 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result, bail};
 use verifier_core::{
-    Decision, Exercise, ExerciseRule, StepVerdict, Verdict, decision::answer, split_steps,
+    Calibration, Decision, Exercise, ExerciseRule, StepVerdict, Verdict,
+    decision::{Reference, answer},
+    split_steps,
 };
 use verifier_data::{DataDir, problem_key, sources};
 
 use super::{
     args::ExerciseArgs,
     cache::{ScoreCache, score_items},
-    common::{load_with_decision, take_spread},
-    print::print_pb_table,
+    common::{ensemble, load_with_decision, take_spread},
+    pbset::{PbSet, mean, pairs},
+    print::{describe, print_pb_table},
 };
 use crate::{
     metrics::{self, PbScore},
@@ -142,6 +145,7 @@ fn item_lines(sub: &str, items: &[Item], decision: &Decision) -> Result<String> 
         let verdicts = Mode::ALL.map(|m| verdict(it, decision, m));
         let [free, answer_known, _] = &verdicts;
         let answer = answer_known.answer_check.as_ref();
+        let reference = Reference::new(&it.problem, &it.reference);
         let line = serde_json::json!({
             "subset": sub,
             "id": it.id,
@@ -150,6 +154,9 @@ fn item_lines(sub: &str, items: &[Item], decision: &Decision) -> Result<String> 
             "answer_found": answer.and_then(|a| a.found.clone()),
             "answer_matches": answer.and_then(|a| a.matches),
             "step_scores": free.steps.iter().map(|s| s.step_score).collect::<Vec<_>>(),
+            "scores": free.steps.iter().map(|s| s.score).collect::<Vec<_>>(),
+            "diverges_from_reference": free.steps.iter()
+                .map(|s| reference.diverges(&s.text)).collect::<Vec<_>>(),
             "false_claims": free.steps.iter()
                 .map(|s| s.checks.iter().any(|c| !c.holds)).collect::<Vec<_>>(),
             "first_bad_step": Mode::ALL.iter().zip(&verdicts)
@@ -249,8 +256,9 @@ fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
 
 pub fn run(args: ExerciseArgs) -> Result<()> {
     let data = DataDir::open(&args.sets.data)?;
-    let (scorer, decision, dir) = load_with_decision(&args.common)?;
+    let (scorer, mut decision, dir) = load_with_decision(&args.common)?;
     let cache = ScoreCache::new(args.sets.cache.clone(), &dir, &scorer)?;
+    let members = ensemble(&args.ensemble_with, &args.sets.cache, args.common.device)?;
     let mut subsets: Vec<(&str, Vec<Item>)> = Vec::new();
     if !args.stored_rule && args.subsets.first().map(String::as_str) != Some("gsm8k") {
         bail!("the exercise rule is chosen on gsm8k: list it first, or pass --stored-rule");
@@ -258,12 +266,26 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
     for sub in args.subsets.iter().map(String::as_str) {
         let known = known(&data, sub)?;
         let pb = take_spread(sources::processbench(&data, sub)?, args.limit);
-        let pairs: Vec<(&str, &[String])> = pb
-            .iter()
-            .map(|i| (i.problem.as_str(), i.steps.as_slice()))
-            .collect();
+        let (bt, pairs) = (args.common.batch_tokens, pairs(&pb));
         // the same label and items as `prm eval`, so its score cache serves both
-        let scored = score_items(&scorer, &cache, &pairs, args.common.batch_tokens, sub)?;
+        let mut scored = vec![score_items(&scorer, &cache, &pairs, bt, sub)?];
+        for (s, c, d) in &members {
+            scored.push(
+                score_items(s, c, &pairs, bt, sub)
+                    .with_context(|| format!("ensemble member {}", d.display()))?,
+            );
+        }
+        let scored = mean(scored);
+        if !members.is_empty() && subsets.is_empty() {
+            // averaged probabilities have no calibration of their own: the reference-free rule
+            // is chosen on them, on gsm8k (as `prm eval processbench --choose-on 1` does)
+            let set = PbSet::new(sub, &pb, scored.clone());
+            let on = [(set.checked.as_slice(), set.labels.as_slice())];
+            let rule = metrics::best_rule_over(&on, &metrics::prior_grid()).0;
+            decision = decision
+                .with_calibration(Calibration::default())?
+                .with_rule(rule)?;
+        }
         let mut items = Vec::new();
         for (it, (probs, orm)) in pb.into_iter().zip(scored) {
             let Some((answer, reference)) = known.get(&problem_key(&it.problem)).cloned() else {
@@ -331,6 +353,7 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         threshold: decision.threshold(),
         exercise_rule: rule,
         exercise_rule_chosen_on_gsm8k: !args.stored_rule,
+        ensemble_with: members.iter().map(|m| m.2.display().to_string()).collect(),
         subsets: subset_reports,
     };
     let json = serde_json::to_string_pretty(&serde_json::to_value(&report)?)?;
@@ -380,6 +403,13 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
             " (the reference did not help)"
         }
     );
+    if !members.is_empty() {
+        println!(
+            "ensemble of {} models; reference-free: {} (chosen on the averaged gsm8k scores)",
+            members.len() + 1,
+            describe(decision.rule())
+        );
+    }
     for (sub, rows) in &tables {
         let Some(a) = report.subsets.get(sub).map(|s| &s.answer_grader) else {
             continue;

@@ -10,11 +10,11 @@ use verifier_data::sources;
 use super::{
     args::ProcessBenchArgs,
     cache::{ScoreCache, score_items},
-    common::load,
+    common::{ensemble, load},
     pbset::{PbSet, mean, pairs, threshold_sweep},
     print::{describe, print_pb_table},
 };
-use crate::{device, metrics, model_dir, report::Report};
+use crate::{metrics, model_dir, report::Report};
 
 /// Check every item before the first forward pass: the items that can be scored, and one line
 /// per item that cannot (its index, id and what is wrong).
@@ -103,20 +103,7 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
         }
         eprintln!("skipped {} bad items; the others are scored", bad.len());
     }
-    // the ensemble's other models, on one device, each with its own entries in the cache
-    let members = if args.ensemble_with.is_empty() {
-        Vec::new()
-    } else {
-        let device = device::select(args.common.device)?;
-        args.ensemble_with
-            .iter()
-            .map(|d| {
-                let s = model_dir::load(d, &device)?;
-                let c = ScoreCache::new(args.cache.clone(), d, &s)?;
-                Ok((s, c, d))
-            })
-            .collect::<Result<Vec<_>>>()?
-    };
+    let members = ensemble(&args.ensemble_with, &args.cache, args.common.device)?;
     let mut sets = Vec::new();
     for (f, items) in files {
         if items.is_empty() {
