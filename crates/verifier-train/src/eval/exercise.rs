@@ -145,7 +145,9 @@ fn item_lines(sub: &str, items: &[Item], decision: &Decision) -> Result<String> 
         let verdicts = Mode::ALL.map(|m| verdict(it, decision, m));
         let [free, answer_known, _] = &verdicts;
         let answer = answer_known.answer_check.as_ref();
+        // as the verdict uses it: not at all when it shares none of the problem's numbers
         let reference = Reference::new(&it.problem, &it.reference);
+        let diverges = |t: &str| reference.fits_problem && reference.diverges(t);
         let line = serde_json::json!({
             "subset": sub,
             "id": it.id,
@@ -156,7 +158,7 @@ fn item_lines(sub: &str, items: &[Item], decision: &Decision) -> Result<String> 
             "step_scores": free.steps.iter().map(|s| s.step_score).collect::<Vec<_>>(),
             "scores": free.steps.iter().map(|s| s.score).collect::<Vec<_>>(),
             "diverges_from_reference": free.steps.iter()
-                .map(|s| reference.diverges(&s.text)).collect::<Vec<_>>(),
+                .map(|s| diverges(&s.text)).collect::<Vec<_>>(),
             "false_claims": free.steps.iter()
                 .map(|s| s.checks.iter().any(|c| !c.holds)).collect::<Vec<_>>(),
             "first_bad_step": Mode::ALL.iter().zip(&verdicts)
