@@ -5,7 +5,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use verifier_core::{Decision, Scorer, Verdict};
 
-use super::{args::Common, cache::ScoreCache};
+use super::{
+    args::Common,
+    cache::{ScoreCache, score_items},
+    pbset::mean,
+};
 use crate::{device, model_dir};
 
 pub(crate) fn load(common: &Common) -> Result<(Scorer, PathBuf)> {
@@ -36,6 +40,25 @@ pub(super) fn ensemble<'a>(
             Ok((s, c, d.as_path()))
         })
         .collect()
+}
+
+/// The step and answer probabilities of `pairs` under the model, averaged with those of the
+/// ensemble's other models (the model's own when there are none).
+pub(super) fn scored_by(
+    model: (&Scorer, &ScoreCache),
+    members: &[(Scorer, ScoreCache, &Path)],
+    pairs: &[(&str, &[String])],
+    batch_tokens: usize,
+    label: &str,
+) -> Result<Vec<(Vec<f64>, f64)>> {
+    let mut scored = vec![score_items(model.0, model.1, pairs, batch_tokens, label)?];
+    for (s, c, d) in members {
+        scored.push(
+            score_items(s, c, pairs, batch_tokens, label)
+                .with_context(|| format!("ensemble member {}", d.display()))?,
+        );
+    }
+    Ok(mean(scored))
 }
 
 /// The model, its decision with the command line's `--threshold`, and its folder.

@@ -16,9 +16,9 @@ use verifier_data::{DataDir, problem_key, sources};
 
 use super::{
     args::ExerciseArgs,
-    cache::{ScoreCache, score_items},
-    common::{ensemble, load_with_decision, take_spread},
-    pbset::{PbSet, mean, pairs},
+    cache::ScoreCache,
+    common::{ensemble, load_with_decision, scored_by, take_spread},
+    pbset::{PbSet, pairs},
     print::{describe, print_pb_table},
 };
 use crate::{
@@ -270,14 +270,7 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         let pb = take_spread(sources::processbench(&data, sub)?, args.limit);
         let (bt, pairs) = (args.common.batch_tokens, pairs(&pb));
         // the same label and items as `prm eval`, so its score cache serves both
-        let mut scored = vec![score_items(&scorer, &cache, &pairs, bt, sub)?];
-        for (s, c, d) in &members {
-            scored.push(
-                score_items(s, c, &pairs, bt, sub)
-                    .with_context(|| format!("ensemble member {}", d.display()))?,
-            );
-        }
-        let scored = mean(scored);
+        let scored = scored_by((&scorer, &cache), &members, &pairs, bt, sub)?;
         if !members.is_empty() && subsets.is_empty() {
             // averaged probabilities have no calibration of their own: the reference-free rule
             // is chosen on them, on gsm8k (as `prm eval processbench --choose-on 1` does)

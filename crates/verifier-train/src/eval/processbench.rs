@@ -9,9 +9,9 @@ use verifier_data::sources;
 
 use super::{
     args::ProcessBenchArgs,
-    cache::{ScoreCache, score_items},
-    common::{ensemble, load},
-    pbset::{PbSet, mean, pairs, threshold_sweep},
+    cache::ScoreCache,
+    common::{ensemble, load, scored_by},
+    pbset::{PbSet, pairs, threshold_sweep},
     print::{describe, print_pb_table},
 };
 use crate::{metrics, model_dir, report::Report};
@@ -114,14 +114,8 @@ pub(super) fn run_processbench(args: ProcessBenchArgs) -> Result<()> {
             .map(|s| s.to_string_lossy().to_string())
             .unwrap_or_default();
         let (bt, pairs) = (args.common.batch_tokens, pairs(&items));
-        let mut scored = vec![score_items(&scorer, &cache, &pairs, bt, &name)?];
-        for (s, c, d) in &members {
-            scored.push(
-                score_items(s, c, &pairs, bt, &name)
-                    .with_context(|| format!("ensemble member {}", d.display()))?,
-            );
-        }
-        sets.push(PbSet::new(&name, &items, mean(scored)));
+        let scored = scored_by((&scorer, &cache), &members, &pairs, bt, &name)?;
+        sets.push(PbSet::new(&name, &items, scored));
     }
     // averaged probabilities have no calibration of their own; the rule is chosen on them
     let calibration = if members.is_empty() {
