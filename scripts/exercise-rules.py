@@ -4,7 +4,8 @@
 When the final answer does not match, the shipped rule names the first step that is a false
 claim, writes a number the reference does not explain (with a reference), or has a step score
 below the mismatch threshold, else the step with the lowest step score. This script replays that
-rule and the alternatives measured against it (docs/results.md, "Exercise mode: other
+rule (the shipped model's: the reference used, a matching answer flagging false claims only;
+another model's mismatch threshold is given with --mismatch) and the alternatives measured against it (docs/results.md, "Exercise mode: other
 localisation rules") on the same verdict lines, so no rule needs the model again:
 
   python3 scripts/exercise-rules.py ITEMS.jsonl [--data ../shared/data] [--mismatch 0.41]
@@ -98,7 +99,9 @@ def derivable(v, pool):
 
 def excusing(texts):
     """The shipped rule with the reference, except that a step whose unexplained numbers can all
-    be made from known numbers by one operation is on another path, not wrong."""
+    be made from known numbers by one operation is on another path, not wrong (its numbers are
+    then known to later steps; for the shipped rule that makes no difference, since it stops at
+    the first unexplained number)."""
     def rule(it, ref, _):
         problem, reference, steps = texts[it["id"]]
         known = set(nums(problem)) | set(nums(reference))
