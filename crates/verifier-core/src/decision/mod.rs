@@ -437,6 +437,12 @@ impl Exercise {
         }
     }
 
+    /// The reference solution's quantities, when the reference is usable (`None` without one, or
+    /// when it was dropped with a warning).
+    pub fn reference(&self) -> Option<&Reference> {
+        self.reference.as_ref()
+    }
+
     /// The answer check of a solution so far (`None` without a usable answer).
     fn check(&self, steps: &[StepVerdict], complete: bool) -> Option<AnswerCheck> {
         let expected = self.answer.clone()?;

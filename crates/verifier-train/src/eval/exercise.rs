@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result, bail};
 use verifier_core::{
-    Calibration, Decision, Exercise, ExerciseRule, StepVerdict, Verdict,
-    decision::{Reference, answer},
+    Calibration, Decision, Exercise, ExerciseRule, StepVerdict, Verdict, decision::answer,
     split_steps,
 };
 use verifier_data::{DataDir, problem_key, sources};
@@ -145,9 +144,9 @@ fn item_lines(sub: &str, items: &[Item], decision: &Decision) -> Result<String> 
         let verdicts = Mode::ALL.map(|m| verdict(it, decision, m));
         let [free, answer_known, _] = &verdicts;
         let answer = answer_known.answer_check.as_ref();
-        // as the verdict uses it: not at all when it shares none of the problem's numbers
-        let reference = Reference::new(&it.problem, &it.reference);
-        let diverges = |t: &str| reference.fits_problem && reference.diverges(t);
+        // the reference as the verdict uses it (none when it was dropped with a warning)
+        let exercise = Exercise::new(&it.problem, None, Some(&it.reference));
+        let diverges = |t: &str| exercise.reference().is_some_and(|r| r.diverges(t));
         let line = serde_json::json!({
             "subset": sub,
             "id": it.id,
