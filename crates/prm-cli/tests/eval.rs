@@ -390,6 +390,52 @@ fn an_exercise_ensemble_chooses_its_rule_on_the_averaged_scores() {
 }
 
 #[test]
+fn the_exercise_rule_chosen_does_not_depend_on_the_stored_one() {
+    let Some(data) = shared_data() else { return };
+    let tmp = std::env::temp_dir().join(format!("prm-cli-exercise-stored-{}", std::process::id()));
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models/verifier");
+    // a copy of the shipped model whose stored exercise rule localises at 0.99 instead
+    let copy = tmp.join("model");
+    std::fs::create_dir_all(&copy).unwrap();
+    for entry in std::fs::read_dir(&shipped).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), copy.join(entry.file_name())).unwrap();
+    }
+    let cfg = copy.join("config.json");
+    let mut v: serde_json::Value = serde_json::from_slice(&std::fs::read(&cfg).unwrap()).unwrap();
+    v["exercise"]["mismatch_threshold"] = 0.99.into();
+    std::fs::write(&cfg, serde_json::to_vec_pretty(&v).unwrap()).unwrap();
+    let chosen = |model: &std::path::Path, out: &str| {
+        let o = prm()
+            .args([
+                "eval",
+                "exercise",
+                "--limit",
+                "6",
+                "--subsets",
+                "gsm8k",
+                "--data",
+            ])
+            .arg(&data)
+            .arg("--model")
+            .arg(model)
+            .arg("--out")
+            .arg(tmp.join(out))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+        let report: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(tmp.join(out).join("exercise.json")).unwrap())
+                .unwrap();
+        assert!(report["prior"].is_f64(), "{report}");
+        report["exercise_rule"].clone()
+    };
+    // six items tie many thresholds: the first of equals on the grid wins, not the stored one
+    assert_eq!(chosen(&shipped, "a"), chosen(&copy, "b"));
+    std::fs::remove_dir_all(&tmp).ok();
+}
+
+#[test]
 fn a_rule_chosen_on_a_file_judges_it_at_least_as_well_as_the_stored_one() {
     let f = sample("processbench_mini.json");
     let f1 = |extra: &[&str]| {

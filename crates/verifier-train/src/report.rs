@@ -221,6 +221,10 @@ pub struct ExerciseReport {
     pub model: String,
     pub limit: Option<usize>,
     pub threshold: f64,
+    /// The reference-free step rule's prior, beside `threshold` (absent for a plain threshold
+    /// rule and from reports written before it was recorded).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prior: Option<f64>,
     pub exercise_rule: ExerciseRule,
     pub exercise_rule_chosen_on_gsm8k: bool,
     /// The ensemble's other models (`--ensemble-with`), whose probabilities were averaged with

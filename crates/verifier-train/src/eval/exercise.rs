@@ -190,25 +190,28 @@ fn row(items: &[Item], preds: &[Option<usize>]) -> ExerciseRow {
 }
 
 /// Choose the exercise rule on gsm8k: the mismatch threshold that locates the first error of the
-/// wrong-answer items best, whether the reference helps there, then the match threshold with the
-/// best F1 (first of equals, so the strictest).
+/// wrong-answer items best (the lowest of equals), whether the reference helps there, then the
+/// match threshold with the best F1 (first of equals, so the strictest). Nothing of the model's
+/// stored exercise rule is read, so the same scores always give the same rule.
 fn choose(items: &[Item], base: &Decision) -> Result<ExerciseRule> {
     let localised = |rule: ExerciseRule, mode: Mode| -> Result<usize> {
         Ok(row(items, &predictions(items, &base.with_exercise(rule)?, mode)).wrong_answer_located)
     };
-    let start = base.exercise();
-    let mut best = (start, localised(start, Mode::Answer)?);
+    let mut best: Option<(ExerciseRule, usize)> = None;
     for t in metrics::threshold_grid() {
         let r = ExerciseRule {
+            match_threshold: 0.0,
             mismatch_threshold: t,
-            ..start
+            use_reference: false,
         };
         let n = localised(r, Mode::Answer)?;
-        if n > best.1 {
-            best = (r, n);
+        if best.is_none_or(|(_, b)| n > b) {
+            best = Some((r, n));
         }
     }
-    let mut rule = best.0;
+    let Some((mut rule, _)) = best else {
+        bail!("the threshold grid is empty");
+    };
     let with = localised(
         ExerciseRule {
             use_reference: true,
@@ -345,6 +348,7 @@ pub fn run(args: ExerciseArgs) -> Result<()> {
         model: dir.display().to_string(),
         limit: args.limit,
         threshold: decision.threshold(),
+        prior: decision.rule().prior,
         exercise_rule: rule,
         exercise_rule_chosen_on_gsm8k: !args.stored_rule,
         ensemble_with: members.iter().map(|m| m.2.display().to_string()).collect(),
