@@ -5,7 +5,7 @@ When the final answer does not match, the shipped rule names the first step that
 claim, writes a number the reference does not explain (with a reference), or has a step score
 below the mismatch threshold, else the step with the lowest step score. This script replays that
 rule (the shipped model's: the reference used, a matching answer flagging false claims only;
-another model's mismatch threshold is given with --mismatch) and the alternatives measured against it (docs/results.md, "Exercise mode: other
+another model's mismatch threshold is given with --mismatch) and the alternatives measured against it (docs/exercise.md, "Exercise mode: other
 localisation rules") on the same verdict lines, so no rule needs the model again:
 
   python3 scripts/exercise-rules.py ITEMS.jsonl [--data ../shared/data] [--mismatch 0.41]

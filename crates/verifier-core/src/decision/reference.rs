@@ -47,7 +47,7 @@ impl Reference {
 
     /// Whether a step writes a number (an operand or a result) that neither the problem nor the
     /// reference contains. Operands count too: a wrong solution often goes wrong by working with
-    /// a quantity the problem never asks for (measured against results alone in docs/results.md,
+    /// a quantity the problem never asks for (measured against results alone in docs/exercise.md,
     /// "Exercise mode: the reference solution").
     pub fn diverges(&self, step: &str) -> bool {
         let q = quantities(step);
